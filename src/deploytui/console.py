@@ -1,0 +1,212 @@
+"""Plain-text output for the CLI: live progress of headless runs, ``runs`` and ``show``.
+
+Kept apart from the CLI's argument handling so tests and the exports can reuse the wording.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from typing import TextIO
+
+from deploytui.engine.runner import OutputLine
+from deploytui.journal.report import PhaseReport, RunReport, StepReport
+from deploytui.model.events import (
+    BREACH_ICON,
+    RUN_ICONS,
+    STEP_ICONS,
+    Event,
+    EventType,
+    RunRecord,
+    RunStatus,
+    StepStatus,
+)
+from deploytui.model.values import format_duration
+
+
+def short_time(iso: str | None) -> str:
+    if not iso:
+        return "—"
+    moment = datetime.fromisoformat(iso).astimezone()
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def run_duration(record: RunRecord) -> str:
+    start = datetime.fromisoformat(record.started_at)
+    end = datetime.fromisoformat(record.finished_at or record.updated_at)
+    return format_duration((end - start).total_seconds())
+
+
+def display_status(record: RunRecord, live: bool | None = None) -> str:
+    status = record.status
+    if status == RunStatus.running and live is False:
+        status = RunStatus.interrupted
+    return f"{RUN_ICONS[status]} {status.value.replace('_', ' ')}"
+
+
+class ProgressPrinter:
+    """A listener that prints a headless run as it happens, one line per event."""
+
+    def __init__(self, out: TextIO | None = None, *, title_of: Callable[[str], str]) -> None:
+        self.out = out or sys.stdout
+        self.title_of = title_of
+
+    def __call__(self, item: Event | OutputLine) -> None:
+        if isinstance(item, OutputLine):
+            prefix = "  ! " if item.stream == "stderr" else "  │ "
+            self._print(prefix + item.text)
+            return
+        step = item.step_id or ""
+        data = item.data
+        match item.type:
+            case EventType.run_started:
+                self._print(f"run started by {data.get('operator', '?')}")
+            case EventType.run_resumed:
+                self._print(f"run resumed by {data.get('operator', '?')}")
+            case EventType.step_started:
+                attempt = f" (attempt {item.attempt})" if (item.attempt or 1) > 1 else ""
+                self._print(f"▶ {step}: {self.title_of(step)}{attempt}")
+                if data.get("action"):
+                    self._print(f"  {data['action']}")
+            case EventType.step_finished:
+                status = StepStatus(data["status"])
+                line = f"{STEP_ICONS[status]} {step} {status.value}"
+                if data.get("duration"):
+                    line += f" in {format_duration(float(data['duration']))}"
+                if data.get("reason"):
+                    line += f": {data['reason']}"
+                self._print(line)
+                for value in data.get("values", []):
+                    mark = f"  {BREACH_ICON} {value['breach']}" if value.get("breach") else ""
+                    self._print(f"  {value['label']}: {value['display']}{mark}")
+                if data.get("signoff"):
+                    signoff = data["signoff"]
+                    self._print(f"  signed as {signoff['role']} by {signoff['name']}")
+            case EventType.step_interrupted:
+                self._print(f"⏸ {step} interrupted: {data.get('reason', '')}")
+            case EventType.decision:
+                reason = f": {data['reason']}" if data.get("reason") else ""
+                self._print(f"  → {data['action']}{reason}")
+            case EventType.rollback_started:
+                self._print(f"↺ rollback started: {data.get('reason', '')}")
+            case EventType.run_paused:
+                self._print(f"⏸ run paused: {data.get('reason', '')}")
+            case EventType.run_finished:
+                status = RunStatus(data["status"])
+                self._print(f"{RUN_ICONS[status]} run {status.value.replace('_', ' ')}")
+            case EventType.notice | EventType.lock_taken_over:
+                self._print(f"  note: {data.get('text') or data}")
+            case _:
+                pass
+
+    def _print(self, text: str) -> None:
+        print(text, file=self.out, flush=True)
+
+
+def runs_table(records: list[RunRecord], live: dict[str, bool]) -> str:
+    if not records:
+        return "no runs yet; start one with `deploytui run PLAYBOOK` or `deploytui demo`"
+    rows = [("RUN", "PLAYBOOK", "STATUS", "STARTED", "DURATION", "OPERATOR", "STEP")]
+    for record in records:
+        rows.append(
+            (
+                record.id,
+                f"{record.playbook_name} v{record.playbook_version}",
+                display_status(record, live.get(record.id)),
+                short_time(record.started_at),
+                run_duration(record),
+                record.operator,
+                record.current_step or "—" if record.status.resumable else "",
+            )
+        )
+    widths = [max(len(row[index]) for row in rows) for index in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    )
+
+
+def _against(elapsed: float, estimate: int | None) -> str:
+    spent = format_duration(elapsed) if elapsed else "–"
+    return f"{spent} / {format_duration(estimate)}" if estimate else spent
+
+
+def _step_lines(step: StepReport) -> list[str]:
+    line = f"    {STEP_ICONS[step.status]} {step.step_id}  {step.title}"
+    timing = _against(step.duration, step.estimate)
+    extras = [timing] if step.status != StepStatus.pending else []
+    if step.attempts > 1:
+        extras.append(f"{step.attempts} attempts")
+    if step.marked_done:
+        extras.append("marked done")
+    if extras:
+        line += f"  ({', '.join(extras)})"
+    lines = [line]
+    if (
+        step.status in {StepStatus.skipped, StepStatus.failed, StepStatus.interrupted}
+        and step.reason
+    ):
+        lines.append(f"        {step.status.value}: {step.reason}")
+    elif step.marked_done and step.reason:
+        lines.append(f"        note: {step.reason}")
+    for failure in step.failures if step.attempts > 1 else []:
+        lines.append(f"        failed attempt: {failure}")
+    for decision in step.decisions:
+        if decision["action"] in {"retry", "rerun"}:
+            lines.append(f"        {decision['action']}: {decision.get('reason') or 'by operator'}")
+    for value in step.values:
+        mark = f"   {BREACH_ICON} {value['breach']}" if value.get("breach") else ""
+        lines.append(f"        {value['label']}: {value['display']}{mark}")
+    if step.signoff:
+        lines.append(
+            f"        signed by {step.signoff['name']} as {step.signoff['role']} "
+            f"at {short_time(step.signoff['at'])}"
+        )
+    return lines
+
+
+def _phase_lines(phase: PhaseReport) -> list[str]:
+    header = (
+        f"  {STEP_ICONS[phase.status]} {phase.title}  {_against(phase.elapsed, phase.estimate)}"
+    )
+    lines = [header]
+    for step in phase.steps:
+        lines.extend(_step_lines(step))
+    return lines
+
+
+def show_text(report: RunReport, live: bool | None = None) -> str:
+    record = report.run
+    finished = (
+        f"finished {short_time(record.finished_at)}" if record.finished_at else "not finished"
+    )
+    lines = [
+        f"run {record.id} · {record.playbook_name} v{record.playbook_version} · "
+        f"{display_status(record, live)}",
+        f"operator {record.operator} on {record.host} · started {short_time(record.started_at)}"
+        f" · {finished}"
+        f" · took {run_duration(record)}"
+        + (f" of a {format_duration(report.budget)} window" if report.budget else ""),
+        "",
+    ]
+    for phase in report.phases:
+        lines.extend(_phase_lines(phase))
+    if report.rollback is not None:
+        title = "↺ " + report.rollback.title
+        if report.rolling_back:
+            lines.append(f"  {title}: started ({report.rollback_reason})")
+            lines.extend(_phase_lines(report.rollback)[1:])
+        else:
+            lines.append(f"  {title}: not needed")
+    if report.signoffs:
+        lines += ["", "sign-offs:"]
+        lines += [
+            f"  {item['role']}: {item['name']} at {short_time(item['at'])}"
+            for item in report.signoffs
+        ]
+    if report.breaches:
+        lines += ["", "target breaches:"]
+        lines += [f"  {BREACH_ICON} {item['label']}: {item['breach']}" for item in report.breaches]
+    lines += ["", f"journal: {report.chain_message}" + ("" if report.chain_ok else "  ✗ TAMPERED")]
+    return "\n".join(lines)

@@ -1,0 +1,193 @@
+"""Answer the engine's questions from an answers file (rehearsals in staging, CI, tests).
+
+A missing answer never guesses: the run stops cleanly, resumable later, naming what is missing.
+Answers files are YAML validated like playbooks (file:line:column on errors)::
+
+    operator: ana
+    inputs: {backup_size: 4.2 GB, p95_ms: 312}
+    signoffs: {DBA: Maria Lopez}
+    acknowledge_breaches: true
+    decisions:                 # per step, consumed in order on each failure
+      smoke_flaky: [retry]
+      optional_check: [{skip: "not needed in staging"}]
+    on_failure: abort          # when no decision is left: abort | stop | rollback
+    on_interrupted: rerun      # rerun | stop | {mark_done: "note"}
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from deploytui.engine.operator import Decision, Failure, GateResult, StepView
+from deploytui.model.events import DecisionAction
+from deploytui.model.fields import CapturedValue
+from deploytui.model.steps import GateStep, InputStep, SignoffStep, StepBase
+from deploytui.playbook.loader import PlaybookError, Problem, read_text, sentence_for_error
+from deploytui.playbook.safe_yaml import YamlProblem, load_yaml
+
+
+def _as_decision(item: Any) -> Decision:
+    if isinstance(item, Decision):
+        return item
+    if isinstance(item, str):
+        return Decision(action=DecisionAction(item))
+    if isinstance(item, dict) and len(item) == 1:
+        ((action, reason),) = item.items()
+        return Decision(action=DecisionAction(action), reason=str(reason or ""))
+    raise ValueError("a decision is retry, abort, rollback, stop, rerun or {skip: reason}")
+
+
+class Answers(BaseModel):
+    """The content of an answers file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    operator: str | None = None
+    inputs: dict[str, str] = Field(default_factory=dict)
+    signoffs: dict[str, str] = Field(default_factory=dict)
+    acknowledge_breaches: bool = True
+    decisions: dict[str, list[Decision]] = Field(default_factory=dict)
+    on_failure: Literal["abort", "stop", "rollback"] = "abort"
+    on_interrupted: Decision = Field(default_factory=lambda: Decision(action=DecisionAction.rerun))
+
+    @field_validator("inputs", mode="before")
+    @classmethod
+    def _inputs_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(key): "" if item is None else str(item) for key, item in value.items()}
+        return value
+
+    @field_validator("decisions", mode="before")
+    @classmethod
+    def _decisions(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {
+                str(step): [
+                    _as_decision(item) for item in (items if isinstance(items, list) else [items])
+                ]
+                for step, items in value.items()
+            }
+        return value
+
+    @field_validator("on_interrupted", mode="before")
+    @classmethod
+    def _interrupted(cls, value: Any) -> Any:
+        return _as_decision(value)
+
+
+def load_answers(path: Path | str) -> Answers:
+    """Read and validate an answers file, with file:line:column errors."""
+    file = Path(path)
+    text = read_text(file)
+    try:
+        loaded = load_yaml(text)
+    except YamlProblem as problem:
+        raise PlaybookError(
+            [Problem(str(file), problem.line, problem.column, problem.message)]
+        ) from None
+    data = loaded.data if loaded.data is not None else {}
+    if not isinstance(data, dict):
+        raise PlaybookError([Problem(str(file), 1, 1, "an answers file is a mapping")])
+    try:
+        return Answers.model_validate(data)
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            path_ = tuple(item["loc"])
+            line, column = loaded.locate(path_)
+            problems.append(Problem(str(file), line, column, sentence_for_error(item, path_, data)))
+        raise PlaybookError(problems) from None
+
+
+class HeadlessOperator:
+    """Implements ``engine.operator.Operator`` from an ``Answers`` object."""
+
+    def __init__(
+        self,
+        answers: Answers,
+        *,
+        say: Callable[[str], None] = lambda text: None,
+        operator_name: str = "",
+    ) -> None:
+        self.answers = answers
+        self.say = say
+        self.operator_name = operator_name
+        self._used: dict[str, int] = defaultdict(int)
+        self.missing: list[str] = []
+
+    def _stop(self, reason: str) -> Decision:
+        self.missing.append(reason)
+        return Decision(action=DecisionAction.stop, reason=reason)
+
+    def acknowledge(self, step: StepBase, view: StepView) -> Decision | None:
+        return None
+
+    def provide_inputs(
+        self, step: InputStep, view: StepView, errors: dict[str, str], previous: dict[str, str]
+    ) -> dict[str, str] | Decision:
+        if errors:
+            detail = "; ".join(f"{field}: {message}" for field, message in errors.items())
+            return self._stop(f"answers file: invalid answer for step {step.id} ({detail})")
+        missing = [
+            field.id
+            for field in step.fields
+            if field.id not in self.answers.inputs and field.required and field.default is None
+        ]
+        if missing:
+            return self._stop(
+                f"answers file has no value for {', '.join(missing)} (step {step.id}); "
+                "add them under 'inputs:' and resume"
+            )
+        return {
+            field.id: self.answers.inputs.get(field.id, field.default or "")
+            for field in step.fields
+        }
+
+    def acknowledge_breaches(self, step: InputStep, breaches: list[CapturedValue]) -> bool:
+        for breach in breaches:
+            self.say(f"  ⚠ {breach.label}: {breach.breach}")
+        return self.answers.acknowledge_breaches
+
+    def sign(self, step: SignoffStep, view: StepView, error: str | None) -> str | Decision:
+        if error:
+            return self._stop(f"answers file: sign-off for {step.role} refused: {error}")
+        name = self.answers.signoffs.get(step.role)
+        if not name:
+            return self._stop(
+                f"answers file has no sign-off for role '{step.role}' (step {step.id}); "
+                "add it under 'signoffs:' and resume"
+            )
+        return name
+
+    def review_gate(
+        self, step: GateStep, view: StepView, results: list[GateResult]
+    ) -> Decision | None:
+        return None
+
+    def _next_decision(self, step: StepBase) -> Decision | None:
+        queue = self.answers.decisions.get(step.id, [])
+        index = self._used[step.id]
+        if index < len(queue):
+            self._used[step.id] += 1
+            return queue[index]
+        return None
+
+    def on_failure(self, step: StepBase, view: StepView, failure: Failure) -> Decision:
+        decision = self._next_decision(step)
+        if decision is not None:
+            return decision
+        default = self.answers.on_failure
+        if default == "rollback" and failure.can_rollback:
+            return Decision(action=DecisionAction.rollback, reason=failure.reason)
+        if default == "stop":
+            return self._stop(f"step {step.id} failed and the answers file says stop")
+        return Decision(action=DecisionAction.abort, reason=failure.reason)
+
+    def on_interrupted(self, step: StepBase, view: StepView) -> Decision:
+        decision = self._next_decision(step)
+        return decision if decision is not None else self.answers.on_interrupted

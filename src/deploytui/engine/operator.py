@@ -1,0 +1,99 @@
+"""How the engine talks to whoever drives the run: the TUI, the headless runner, or a test.
+
+The engine calls these methods from its own thread and blocks until they return; a UI answers
+them by posting a message to its event loop and waiting on a future. Every method may answer
+with a ``Decision`` (skip with a reason, abort, roll back, or stop = leave the run resumable).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from deploytui.model.events import DecisionAction
+from deploytui.model.fields import CapturedValue
+from deploytui.model.steps import GateStep, InputStep, SignoffStep, StepBase
+
+
+class Decision(BaseModel):
+    """An operator's choice. Skipping needs a reason; marking done needs a note."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: DecisionAction
+    reason: str = ""
+
+    @model_validator(mode="after")
+    def _reason_when_needed(self) -> Decision:
+        if (
+            self.action in {DecisionAction.skip, DecisionAction.mark_done}
+            and not self.reason.strip()
+        ):
+            raise ValueError(f"{self.action.value} needs a reason")
+        return self
+
+
+CONTINUE = None  # returned by acknowledge() to mean "done, go on"
+
+
+class StepView(BaseModel):
+    """What a step is about to do, rendered for display (secrets masked)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    step_id: str
+    kind: str
+    phase_id: str
+    phase_title: str
+    index: int
+    total: int
+    title: str
+    description: str
+    action: str | None = None
+    where: str | None = None
+    estimate: int | None = None
+    attempt: int = 1
+    rollback: bool = False
+
+
+class Failure(BaseModel):
+    """Why a step failed, and what the operator may do about it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    attempt: int
+    can_rollback: bool
+
+
+class GateResult(BaseModel):
+    """One go/no-go condition and whether it holds now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str
+    passed: bool
+    detail: str = ""
+
+
+class Operator(Protocol):
+    """The engine's questions. ``None`` from acknowledge/review_gate means continue."""
+
+    def acknowledge(self, step: StepBase, view: StepView) -> Decision | None: ...
+
+    def provide_inputs(
+        self, step: InputStep, view: StepView, errors: dict[str, str], previous: dict[str, str]
+    ) -> dict[str, str] | Decision: ...
+
+    def acknowledge_breaches(self, step: InputStep, breaches: list[CapturedValue]) -> bool: ...
+
+    def sign(self, step: SignoffStep, view: StepView, error: str | None) -> str | Decision: ...
+
+    def review_gate(
+        self, step: GateStep, view: StepView, results: list[GateResult]
+    ) -> Decision | None: ...
+
+    def on_failure(self, step: StepBase, view: StepView, failure: Failure) -> Decision: ...
+
+    def on_interrupted(self, step: StepBase, view: StepView) -> Decision: ...

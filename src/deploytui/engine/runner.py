@@ -1,0 +1,648 @@
+"""The run engine: walks a playbook step by step, asks the operator, runs executors, journals.
+
+It is UI-free and synchronous: callers run ``Engine.run()`` in a thread (the TUI) or directly
+(headless, tests). The ordering rule that makes resume exact: a step's ``step_started`` is
+committed before the step executes, and its result (with values, sign-off, captures) is committed
+in one transaction before the next step begins. State is always re-derived from events.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from deploytui.engine.gates import evaluate_gate
+from deploytui.engine.masking import Masker
+from deploytui.engine.operator import Decision, Failure, Operator, StepView
+from deploytui.engine.output import OutputRecorder
+from deploytui.executors import ExecutorSet
+from deploytui.executors.base import CANCELLED, ExecContext, ExecResult
+from deploytui.journal.locks import RunLock
+from deploytui.journal.state import RunState
+from deploytui.journal.store import Journal, PendingEvent
+from deploytui.model.events import DecisionAction, Event, EventType, RunStatus, StepStatus
+from deploytui.model.fields import CapturedValue, FieldType
+from deploytui.model.playbook import ROLLBACK_PHASE_ID, Targets
+from deploytui.model.steps import (
+    AutomatedStep,
+    ConfirmStep,
+    GateStep,
+    HttpStep,
+    InputStep,
+    LocalStep,
+    NoteStep,
+    OnFailure,
+    SignoffStep,
+    StepBase,
+)
+from deploytui.model.values import InvalidValue
+from deploytui.playbook.loader import LoadedPlaybook
+from deploytui.playbook.templating import Context, TemplateError, render_data, render_targets
+
+
+class OutputLine(BaseModel):
+    """A line of live output (journaled in chunks; delivered to the listener at once)."""
+
+    step_id: str
+    attempt: int
+    stream: str
+    text: str
+
+
+Listener = Callable[[Event | OutputLine], None]
+
+
+class RunOutcome(BaseModel):
+    run_id: str
+    status: RunStatus
+    message: str = ""
+
+
+class _Stop(Exception):
+    """The operator left (or an answer is missing): pause the run, resumable."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Finished(Exception):
+    """The run reached a terminal status (aborted...)."""
+
+
+def new_run_id() -> str:
+    return os.urandom(4).hex()
+
+
+def describe_action(step: StepBase, targets: Targets) -> tuple[str | None, str | None]:
+    """What the step will run and where, from an already-rendered step and targets."""
+    if isinstance(step, LocalStep):
+        return f"$ {step.command}", "local"
+    if isinstance(step, HttpStep):
+        from deploytui.executors.http import resolve_url
+
+        target = targets.http.get(step.target) if step.target else None
+        return f"{step.method} {resolve_url(step, target)}", step.target or "http"
+    describe = getattr(step, "describe_action", None)
+    if callable(describe):
+        return describe(targets)
+    return None, None
+
+
+class Engine:
+    """Drives one run of one playbook."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        run_id: str,
+        loaded: LoadedPlaybook,
+        operator: Operator,
+        secrets: dict[str, str] | None = None,
+        listener: Listener | None = None,
+        executors: ExecutorSet | None = None,
+    ) -> None:
+        self.journal = journal
+        self.run_id = run_id
+        self.loaded = loaded
+        self.playbook = loaded.playbook
+        self.operator = operator
+        self.secrets = dict(secrets or {})
+        self.mask = Masker(self.secrets.values())
+        self.listener = listener or (lambda item: None)
+        self.shown_targets = render_targets(
+            self.playbook.targets, self.playbook.variables, self.secrets, mask=True
+        )
+        self.executors = executors or ExecutorSet(
+            self.playbook,
+            targets=render_targets(
+                self.playbook.targets, self.playbook.variables, self.secrets, mask=False
+            ),
+        )
+        self.state = RunState.from_events(run_id, self.playbook, journal.events(run_id))
+        self.state.resolve_interrupted()
+        self._cancel = threading.Event()
+        self._stop_requested = threading.Event()
+        self._lock = RunLock(journal, run_id)
+
+    # -- control from other threads ------------------------------------------------------------
+
+    def cancel_current(self) -> None:
+        """Stop the command that is running now (the step then fails as cancelled)."""
+        self._cancel.set()
+
+    def request_stop(self) -> None:
+        """Leave the run resumable: stop the running command and mark its step interrupted."""
+        self._stop_requested.set()
+        self._cancel.set()
+
+    # -- journaling ----------------------------------------------------------------------------
+
+    def _append(self, type_: EventType, **kwargs: Any) -> Event:
+        event = self.journal.append(self.run_id, type_, **kwargs)
+        self._applied([event])
+        return event
+
+    def _append_many(self, pending: list[PendingEvent]) -> list[Event]:
+        events = self.journal.append_many(self.run_id, pending)
+        self._applied(events)
+        return events
+
+    def _applied(self, events: list[Event]) -> None:
+        for event in events:
+            self.state.apply(event)
+            self.listener(event)
+
+    # -- the loop ------------------------------------------------------------------------------
+
+    def run(
+        self, *, take_over: bool = False, resume_data: dict[str, Any] | None = None
+    ) -> RunOutcome:
+        """Run until the end, a terminal decision, or a stop. Safe to call on a resumed run."""
+        if self.state.finished:
+            return RunOutcome(
+                run_id=self.run_id, status=self.state.status, message="the run had already finished"
+            )
+        self._lock.acquire(take_over=take_over)
+        try:
+            if resume_data is not None:
+                self._append(EventType.run_resumed, data=resume_data)
+            return self._loop()
+        except _Stop as stop:
+            self._append(EventType.run_paused, data={"reason": stop.reason})
+            return RunOutcome(run_id=self.run_id, status=RunStatus.waiting, message=stop.reason)
+        finally:
+            self._lock.release()
+            self.executors.close()
+
+    def _loop(self) -> RunOutcome:
+        while True:
+            if self._stop_requested.is_set():
+                raise _Stop("stopped by the operator")
+            if self.state.finished:
+                return RunOutcome(run_id=self.run_id, status=self.state.status)
+            step_id = self.state.next_step_id()
+            if step_id is None:
+                return self._finish()
+            step = self.playbook.step(step_id)
+            step_state = self.state.steps[step_id]
+            try:
+                if step_state.status == StepStatus.interrupted and step.automated:
+                    self._handle_interrupted(step)
+                elif step_state.status == StepStatus.failed:
+                    self._handle_failure(step, step_state.reason or "the step failed")
+                else:
+                    self._execute(step)
+            except _Finished:
+                continue
+
+    def _finish(self) -> RunOutcome:
+        status = RunStatus.rolled_back if self.state.rolling_back else RunStatus.completed
+        self._append(EventType.run_finished, data={"status": status.value})
+        return RunOutcome(run_id=self.run_id, status=status)
+
+    # -- views and rendering -------------------------------------------------------------------
+
+    def context(self) -> Context:
+        run_fields = {
+            "id": self.run_id,
+            "operator": self.state.operator,
+            "started_at": self.state.started_at or "",
+            "playbook": self.playbook.name,
+        }
+        return Context(
+            variables=self.playbook.variables,
+            inputs=self.state.inputs,
+            secrets=self.secrets,
+            run=run_fields,
+        )
+
+    def render(self, step: StepBase, *, mask: bool) -> StepBase:
+        """The step with every template substituted (secrets masked when ``mask``)."""
+        raw = step.model_dump(by_alias=True, exclude_unset=False, mode="json")
+        rendered = render_data(raw, self.context(), shell_keys={"command"}, mask=mask)
+        return type(step).model_validate(rendered)
+
+    def view(self, step: StepBase) -> StepView:
+        phase_id = self.playbook.phase_of(step.id)
+        if phase_id == ROLLBACK_PHASE_ID:
+            phase_title, siblings = self.playbook.rollback.title, self.playbook.rollback.steps
+        else:
+            phase = next(phase for phase in self.playbook.phases if phase.id == phase_id)
+            phase_title, siblings = phase.title, phase.steps
+        action = where = None
+        title = step.title
+        try:
+            shown_step = self.render(step, mask=True)
+            title = shown_step.title
+            action, where = describe_action(shown_step, self.shown_targets)
+        except (TemplateError, ValidationError) as error:
+            action = f"(cannot render yet: {error})"
+        return StepView(
+            step_id=step.id,
+            kind=getattr(step, "kind", "?"),
+            phase_id=phase_id,
+            phase_title=phase_title,
+            index=[item.id for item in siblings].index(step.id) + 1,
+            total=len(siblings),
+            title=title,
+            description=step.description,
+            action=self.mask(action) if action else None,
+            where=where,
+            estimate=step.estimate,
+            attempt=self.state.steps[step.id].attempts + 1,
+            rollback=phase_id == ROLLBACK_PHASE_ID,
+        )
+
+    # -- decisions -----------------------------------------------------------------------------
+
+    def _apply_decision(self, step: StepBase, decision: Decision) -> None:
+        """Journal a decision and its consequence together."""
+        action = decision.action
+        data = {"action": action.value, "reason": self.mask(decision.reason)}
+        pending = [PendingEvent(type=EventType.decision, step_id=step.id, data=data)]
+        if action == DecisionAction.stop:
+            raise _Stop(decision.reason or "stopped by the operator")
+        if action == DecisionAction.skip:
+            pending.append(
+                PendingEvent(
+                    type=EventType.step_finished,
+                    step_id=step.id,
+                    attempt=self.state.steps[step.id].attempts or None,
+                    data={"status": StepStatus.skipped.value, "reason": self.mask(decision.reason)},
+                )
+            )
+        elif action == DecisionAction.mark_done:
+            pending.append(
+                PendingEvent(
+                    type=EventType.step_finished,
+                    step_id=step.id,
+                    attempt=self.state.steps[step.id].attempts or None,
+                    data={
+                        "status": StepStatus.succeeded.value,
+                        "marked_done": True,
+                        "reason": self.mask(decision.reason),
+                    },
+                )
+            )
+        elif action == DecisionAction.abort:
+            pending.append(
+                PendingEvent(type=EventType.run_finished, data={"status": RunStatus.aborted.value})
+            )
+        elif action == DecisionAction.rollback:
+            if self.state.rolling_back or not self.playbook.rollback.steps:
+                raise ValueError("rollback is not available now")
+            pending.append(
+                PendingEvent(
+                    type=EventType.rollback_started,
+                    step_id=step.id,
+                    data={"reason": self.mask(decision.reason) or f"after step {step.id}"},
+                )
+            )
+        self._append_many(pending)
+        if action in {DecisionAction.abort, DecisionAction.rollback}:
+            raise _Finished
+
+    def _interject(self, step: StepBase, reply: Decision | None) -> None:
+        """Apply a decision the operator made instead of answering (skip, abort, stop...)."""
+        if reply is None:
+            return
+        if reply.action == DecisionAction.rollback and not self._can_rollback():
+            raise _Stop("rollback is not available here")
+        self._apply_decision(step, reply)
+        raise _Finished
+
+    def _can_rollback(self) -> bool:
+        return bool(self.playbook.rollback.steps) and not self.state.rolling_back
+
+    def _handle_failure(self, step: StepBase, reason: str) -> None:
+        policy = step.on_failure
+        if policy == OnFailure.abort:
+            decision = Decision(action=DecisionAction.abort, reason=f"on_failure: abort ({reason})")
+        elif policy == OnFailure.skip:
+            decision = Decision(action=DecisionAction.skip, reason=f"on_failure: skip ({reason})")
+        elif policy == OnFailure.rollback and self._can_rollback():
+            decision = Decision(action=DecisionAction.rollback, reason=reason)
+        else:
+            failure = Failure(
+                reason=reason,
+                attempt=self.state.steps[step.id].attempts,
+                can_rollback=self._can_rollback(),
+            )
+            decision = self.operator.on_failure(step, self.view(step), failure)
+            if decision.action == DecisionAction.rollback and not failure.can_rollback:
+                decision = Decision(action=DecisionAction.stop, reason="rollback not available")
+        self._apply_decision(step, decision)
+
+    def _handle_interrupted(self, step: StepBase) -> None:
+        """An automated step was running when the run stopped: re-run only if safe or chosen."""
+        if step.idempotent:
+            self._append(
+                EventType.decision,
+                step_id=step.id,
+                data={
+                    "action": DecisionAction.rerun.value,
+                    "reason": "idempotent step re-run after interruption",
+                },
+            )
+            return
+        decision = self.operator.on_interrupted(step, self.view(step))
+        self._apply_decision(step, decision)
+
+    # -- executing a step ----------------------------------------------------------------------
+
+    def _start(self, step: StepBase, data: dict[str, Any] | None = None) -> tuple[int, float]:
+        attempt = self.state.steps[step.id].attempts + 1
+        self._append(EventType.step_started, step_id=step.id, attempt=attempt, data=data or {})
+        return attempt, time.monotonic()
+
+    def _succeed(self, step: StepBase, attempt: int, began: float, **data: Any) -> None:
+        payload = {
+            "status": StepStatus.succeeded.value,
+            "duration": round(time.monotonic() - began, 3),
+            **data,
+        }
+        self._append(EventType.step_finished, step_id=step.id, attempt=attempt, data=payload)
+
+    def _execute(self, step: StepBase) -> None:
+        if isinstance(step, AutomatedStep):
+            self._execute_automated(step)
+            return
+        view = self.view(step)
+        attempt, began = self._start(step)
+        if isinstance(step, NoteStep | ConfirmStep):
+            self._interject(step, self.operator.acknowledge(step, view))
+            self._succeed(step, attempt, began)
+        elif isinstance(step, InputStep):
+            values = self._ask_inputs(step, view)
+            self._succeed(
+                step, attempt, began, values=[value.model_dump(mode="json") for value in values]
+            )
+        elif isinstance(step, SignoffStep):
+            signoff = self._ask_signoff(step, view)
+            self._succeed(step, attempt, began, signoff=signoff)
+        elif isinstance(step, GateStep):
+            self._review_gate(step, view, attempt, began)
+        else:
+            raise TypeError(f"no handler for step kind {type(step).__name__}")
+
+    def _ask_inputs(self, step: InputStep, view: StepView) -> list[CapturedValue]:
+        errors: dict[str, str] = {}
+        previous: dict[str, str] = {}
+        while True:
+            reply = self.operator.provide_inputs(step, view, errors, previous)
+            if isinstance(reply, Decision):
+                self._interject(step, reply)
+                continue
+            previous = {key: str(value) for key, value in reply.items()}
+            captured, errors = [], {}
+            for field in step.fields:
+                try:
+                    value = field.capture(previous.get(field.id, ""))
+                except InvalidValue as error:
+                    errors[field.id] = str(error)
+                    continue
+                captured.append(self._masked_value(value))
+            if errors:
+                continue
+            breaches = [value for value in captured if value.breach]
+            if breaches and not self.operator.acknowledge_breaches(step, breaches):
+                errors = {
+                    value.field: f"breach not acknowledged: {value.breach}" for value in breaches
+                }
+                continue
+            return captured
+
+    def _masked_value(self, value: CapturedValue) -> CapturedValue:
+        masked_raw = self.mask(value.raw)
+        if masked_raw == value.raw:
+            return value
+        return value.model_copy(
+            update={
+                "raw": masked_raw,
+                "display": self.mask(value.display),
+                "value": self.mask(str(value.value)),
+                "secret": True,
+            }
+        )
+
+    def _ask_signoff(self, step: SignoffStep, view: StepView) -> dict[str, str]:
+        error: str | None = None
+        while True:
+            reply = self.operator.sign(step, view, error)
+            if isinstance(reply, Decision):
+                self._interject(step, reply)
+                continue
+            name = " ".join(reply.split())
+            if not name:
+                error = "type the signer's name"
+                continue
+            clash = [
+                role
+                for role in step.distinct_from
+                if self.state.signoffs.get(role, "").casefold() == name.casefold()
+            ]
+            if clash:
+                error = (
+                    f"{name} already signed as {clash[0]}; another person must sign as {step.role}"
+                )
+                continue
+            return {
+                "role": step.role,
+                "name": self.mask(name),
+                "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+
+    def _review_gate(self, step: GateStep, view: StepView, attempt: int, began: float) -> None:
+        results = evaluate_gate(step, self.state)
+        reply = self.operator.review_gate(step, view, results)
+        summary = [result.model_dump() for result in results]
+        if reply is not None:
+            if reply.action == DecisionAction.skip:
+                reply = Decision(
+                    action=DecisionAction.skip, reason=f"gate overridden: {reply.reason}"
+                )
+            self._interject(step, reply)
+        blockers = [f"{result.label} ({result.detail})" for result in results if not result.passed]
+        if blockers:
+            self._fail(
+                step, attempt, began, "no-go: " + "; ".join(blockers), {"conditions": summary}
+            )
+            return
+        self._succeed(step, attempt, began, details={"conditions": summary})
+
+    def _execute_automated(self, step: AutomatedStep) -> None:
+        try:
+            rendered = self.render(step, mask=False)
+            shown = self.render(step, mask=True)
+        except (TemplateError, ValidationError) as error:
+            attempt, began = self._start(step)
+            self._fail(step, attempt, began, f"cannot render the step: {error}", {})
+            return
+        action, where = describe_action(shown, self.shown_targets)
+        attempt, began = self._start(step, {"action": self.mask(action or ""), "where": where})
+        self._cancel.clear()
+        recorder = OutputRecorder(
+            journal=self.journal,
+            run_id=self.run_id,
+            step_id=step.id,
+            attempt=attempt,
+            mask=self.mask,
+            on_line=lambda stream, text: self.listener(
+                OutputLine(step_id=step.id, attempt=attempt, stream=stream, text=text)
+            ),
+        )
+        ctx = ExecContext(
+            run_id=self.run_id,
+            step_id=step.id,
+            attempt=attempt,
+            output=recorder.line,
+            cancelled=self._cancel,
+        )
+        try:
+            result = self.executors.for_kind(step.kind).execute(rendered, ctx)
+        except Exception as error:  # an executor bug must not take the run down with it
+            result = ExecResult(
+                ok=False,
+                reason=f"internal error in the {step.kind} executor: "
+                f"{error.__class__.__name__}: {error}",
+            )
+        recorder.close()
+        details = self.mask.data(result.details)
+        if self._stop_requested.is_set() and not result.ok:
+            self._append(
+                EventType.step_interrupted,
+                step_id=step.id,
+                attempt=attempt,
+                data={"reason": "stopped by the operator while running"},
+            )
+            raise _Stop("stopped by the operator while a step was running")
+        if not result.ok:
+            self._fail(step, attempt, began, result.reason or "the step failed", details)
+            return
+        values, missing = self._captures(step, recorder, result)
+        if missing:
+            self._fail(step, attempt, began, missing, details)
+            return
+        self._succeed(
+            step,
+            attempt,
+            began,
+            details=details,
+            values=[value.model_dump(mode="json") for value in values],
+        )
+
+    def _captures(
+        self, step: AutomatedStep, recorder: OutputRecorder, result: ExecResult
+    ) -> tuple[list[CapturedValue], str]:
+        values: list[CapturedValue] = []
+        for capture in step.capture:
+            text = result.captures.get(capture.name)
+            if text is None:
+                lines = recorder.captured_lines(capture.stream)
+                for line in lines:
+                    match = re.search(capture.pattern, line)
+                    if match:
+                        text = match.group(1) if match.groups() else match.group(0)
+                        break
+            if text is None:
+                if capture.required:
+                    return (
+                        [],
+                        f"nothing in the output matched capture '{capture.name}' "
+                        f"({capture.pattern})",
+                    )
+                continue
+            masked = self.mask(text)
+            values.append(
+                CapturedValue(
+                    field=capture.name,
+                    label=capture.name,
+                    type=FieldType.text,
+                    raw=masked,
+                    value=masked,
+                    display=masked,
+                    secret=masked != text,
+                )
+            )
+        return values, ""
+
+    def _fail(
+        self, step: StepBase, attempt: int, began: float, reason: str, details: dict[str, Any]
+    ) -> None:
+        reason = self.mask(reason)
+        self._append(
+            EventType.step_finished,
+            step_id=step.id,
+            attempt=attempt,
+            data={
+                "status": StepStatus.failed.value,
+                "reason": reason,
+                "duration": round(time.monotonic() - began, 3),
+                "details": details,
+            },
+        )
+        if reason.endswith(CANCELLED) or not isinstance(step, AutomatedStep):
+            return
+        automatic_retries = sum(
+            1 for item in self.state.steps[step.id].decisions if item.get("automatic")
+        )
+        if automatic_retries < step.retries:
+            time.sleep(step.retry_delay)
+            self._append(
+                EventType.decision,
+                step_id=step.id,
+                data={
+                    "action": DecisionAction.retry.value,
+                    "automatic": True,
+                    "reason": f"automatic retry {automatic_retries + 1} of {step.retries}",
+                },
+            )
+
+
+def start_run(
+    journal: Journal,
+    loaded: LoadedPlaybook,
+    *,
+    operator_name: str,
+    overrides: dict[str, str] | None = None,
+    mode: str = "interactive",
+) -> str:
+    """Create a run (row + snapshot + ``run_started``) and return its id."""
+    playbook = loaded.playbook
+    for _ in range(5):
+        run_id = new_run_id()
+        try:
+            journal.run(run_id)
+        except Exception:
+            break
+    journal.create_run(
+        run_id=run_id,
+        playbook_name=playbook.name,
+        playbook_version=playbook.version,
+        playbook_path=os.path.abspath(loaded.path)
+        if not loaded.path.startswith("<")
+        else loaded.path,
+        playbook_sha256=loaded.sha256,
+        snapshot=loaded.text,
+        operator=operator_name,
+        host=socket.gethostname(),
+        data={
+            "operator": operator_name,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "overrides": overrides or {},
+            "mode": mode,
+            "playbook_sha256": loaded.sha256,
+        },
+    )
+    return run_id

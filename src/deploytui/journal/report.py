@@ -1,0 +1,154 @@
+"""A run as a report: phases and steps with outcomes, values, sign-offs, retries, timings.
+
+One structure feeds ``deploytui show``, the TUI's history screen and the exports, so they all
+tell the same story. It is built from the journal alone (events plus the playbook snapshot).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from deploytui.journal.state import RunState
+from deploytui.journal.store import Journal
+from deploytui.model.events import RunRecord, StepStatus
+from deploytui.model.playbook import ROLLBACK_PHASE_ID
+from deploytui.playbook.loader import LoadedPlaybook, parse_playbook
+
+
+class StepReport(BaseModel):
+    step_id: str
+    title: str
+    kind: str
+    status: StepStatus
+    attempts: int
+    duration: float
+    estimate: int | None
+    reason: str | None
+    values: list[dict[str, Any]]
+    signoff: dict[str, Any] | None
+    decisions: list[dict[str, Any]]
+    failures: list[str]
+    details: dict[str, Any]
+    marked_done: bool
+    started_at: str | None
+    finished_at: str | None
+
+
+class PhaseReport(BaseModel):
+    phase_id: str
+    title: str
+    estimate: int | None
+    elapsed: float
+    steps: list[StepReport]
+
+    @property
+    def status(self) -> StepStatus:
+        statuses = {step.status for step in self.steps}
+        if StepStatus.failed in statuses:
+            return StepStatus.failed
+        if StepStatus.interrupted in statuses:
+            return StepStatus.interrupted
+        if StepStatus.running in statuses:
+            return StepStatus.running
+        if statuses <= {StepStatus.skipped}:
+            return StepStatus.skipped if statuses else StepStatus.pending
+        if statuses <= {StepStatus.succeeded, StepStatus.skipped}:
+            return StepStatus.succeeded
+        if statuses == {StepStatus.pending}:
+            return StepStatus.pending
+        return StepStatus.running
+
+
+class RunReport(BaseModel):
+    run: RunRecord
+    playbook_description: str
+    budget: int | None
+    phases: list[PhaseReport]
+    rollback: PhaseReport | None
+    rolling_back: bool
+    rollback_reason: str
+    signoffs: list[dict[str, Any]]
+    values: list[dict[str, Any]]
+    breaches: list[dict[str, Any]]
+    head_hash: str
+    chain_ok: bool
+    chain_message: str
+    notices: list[str]
+
+
+def load_run_playbook(journal: Journal, run_id: str) -> tuple[LoadedPlaybook, dict[str, str]]:
+    """The playbook a run was started with (its snapshot), with the run's variable overrides."""
+    text, path = journal.snapshot(run_id)
+    first = journal.events(run_id, after_seq=0, include_output=False)[:1]
+    overrides = dict(first[0].data.get("overrides", {})) if first else {}
+    return parse_playbook(text, path, overrides=overrides or None), overrides
+
+
+def build_report(journal: Journal, run_id: str) -> RunReport:
+    record = journal.run(run_id)
+    loaded, _ = load_run_playbook(journal, run_id)
+    playbook = loaded.playbook
+    state = RunState.from_events(run_id, playbook, journal.events(run_id, include_output=False))
+    if not record.status.resumable:
+        state.resolve_interrupted()
+    ok, message = journal.verify(run_id)
+
+    def step_report(step_id: str) -> StepReport:
+        step = playbook.step(step_id)
+        st = state.steps[step_id]
+        return StepReport(
+            step_id=step_id,
+            title=step.title,
+            kind=getattr(step, "kind", "?"),
+            status=st.status,
+            attempts=st.attempts,
+            duration=st.duration,
+            estimate=step.estimate,
+            reason=st.reason,
+            values=st.values,
+            signoff=st.signoff,
+            decisions=st.decisions,
+            failures=st.failures,
+            details=st.details,
+            marked_done=st.marked_done,
+            started_at=st.started_at,
+            finished_at=st.finished_at,
+        )
+
+    phases = [
+        PhaseReport(
+            phase_id=phase.id,
+            title=phase.title,
+            estimate=phase.planned_seconds or None,
+            elapsed=state.phase_elapsed(phase.id),
+            steps=[step_report(step.id) for step in phase.steps],
+        )
+        for phase in playbook.phases
+    ]
+    rollback = None
+    if playbook.rollback.steps:
+        rollback = PhaseReport(
+            phase_id=ROLLBACK_PHASE_ID,
+            title=playbook.rollback.title,
+            estimate=playbook.rollback.estimate,
+            elapsed=state.phase_elapsed(ROLLBACK_PHASE_ID),
+            steps=[step_report(step.id) for step in playbook.rollback.steps],
+        )
+    return RunReport(
+        run=record,
+        playbook_description=playbook.description,
+        budget=playbook.budget_seconds,
+        phases=phases,
+        rollback=rollback,
+        rolling_back=state.rolling_back,
+        rollback_reason=state.rollback_reason,
+        signoffs=journal.signoffs(run_id),
+        values=journal.captured_values(run_id),
+        breaches=state.breaches(),
+        head_hash=journal.head_hash(run_id),
+        chain_ok=ok,
+        chain_message=message,
+        notices=state.notices,
+    )

@@ -1,0 +1,167 @@
+"""A run's state, derived only from its journaled events (so resume needs nothing else).
+
+Replaying the events of a run gives, for every step, its status, attempts, times, values and
+sign-off, plus whether rollback is under way and whether the run has finished. A step that has a
+``step_started`` but no result was running when the process died: it is *interrupted*.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from deploytui.model.events import DecisionAction, Event, EventType, RunStatus, StepStatus
+from deploytui.model.playbook import ROLLBACK_PHASE_ID, Playbook
+
+
+@dataclass
+class StepState:
+    step_id: str
+    phase_id: str
+    status: StepStatus = StepStatus.pending
+    attempts: int = 0
+    started_at: str | None = None
+    finished_at: str | None = None
+    duration: float = 0.0
+    reason: str | None = None
+    values: list[dict[str, Any]] = field(default_factory=list)
+    signoff: dict[str, Any] | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    marked_done: bool = False
+
+    @property
+    def done(self) -> bool:
+        return self.status.finished
+
+
+@dataclass
+class RunState:
+    run_id: str
+    playbook: Playbook
+    steps: dict[str, StepState]
+    status: RunStatus = RunStatus.running
+    started_at: str | None = None
+    finished_at: str | None = None
+    operator: str = ""
+    rolling_back: bool = False
+    rollback_reason: str = ""
+    inputs: dict[str, Any] = field(default_factory=dict)
+    signoffs: dict[str, str] = field(default_factory=dict)
+    last_seq: int = 0
+    overrides: dict[str, str] = field(default_factory=dict)
+    notices: list[str] = field(default_factory=list)
+
+    @classmethod
+    def empty(cls, run_id: str, playbook: Playbook) -> RunState:
+        steps = {
+            step.id: StepState(step_id=step.id, phase_id=phase_id)
+            for phase_id, step in playbook.ordered_steps()
+        }
+        return cls(run_id=run_id, playbook=playbook, steps=steps)
+
+    @classmethod
+    def from_events(cls, run_id: str, playbook: Playbook, events: list[Event]) -> RunState:
+        state = cls.empty(run_id, playbook)
+        for event in events:
+            state.apply(event)
+        return state
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {
+            RunStatus.completed,
+            RunStatus.failed,
+            RunStatus.aborted,
+            RunStatus.rolled_back,
+        }
+
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state (events arrive in sequence order)."""
+        self.last_seq = event.seq
+        data = event.data
+        step = self.steps.get(event.step_id or "")
+        match event.type:
+            case EventType.run_started:
+                self.started_at = event.at
+                self.operator = data.get("operator", "")
+                self.overrides = dict(data.get("overrides", {}))
+            case EventType.run_resumed:
+                self.status = RunStatus.running
+                self.overrides.update(data.get("overrides", {}))
+            case EventType.run_paused:
+                self.status = RunStatus.waiting
+            case EventType.run_finished:
+                self.status = RunStatus(data["status"])
+                self.finished_at = event.at
+            case EventType.rollback_started:
+                self.rolling_back = True
+                self.rollback_reason = data.get("reason", "")
+            case EventType.notice:
+                self.notices.append(data.get("text", ""))
+            case EventType.step_started if step:
+                step.status = StepStatus.running
+                step.attempts = event.attempt or step.attempts + 1
+                step.started_at = event.at
+                step.finished_at = None
+            case EventType.step_interrupted if step:
+                step.status = StepStatus.interrupted
+                step.reason = data.get("reason")
+            case EventType.step_finished if step:
+                self._finish(step, event)
+            case EventType.decision if step:
+                step.decisions.append({"at": event.at, **data})
+                action = DecisionAction(data["action"])
+                if action in {DecisionAction.retry, DecisionAction.rerun}:
+                    step.status = StepStatus.pending
+            case _:
+                pass
+
+    def _finish(self, step: StepState, event: Event) -> None:
+        data = event.data
+        step.status = StepStatus(data["status"])
+        step.finished_at = event.at
+        step.reason = data.get("reason")
+        step.duration += float(data.get("duration", 0.0))
+        step.details = data.get("details", {})
+        step.marked_done = bool(data.get("marked_done"))
+        if step.status == StepStatus.failed and step.reason:
+            step.failures.append(step.reason)
+        for value in data.get("values", []):
+            step.values = [item for item in step.values if item["field"] != value["field"]]
+            step.values.append(value)
+            self.inputs[value["field"]] = value["value"]
+        signoff = data.get("signoff")
+        if signoff:
+            step.signoff = signoff
+            self.signoffs[signoff["role"]] = signoff["name"]
+
+    def resolve_interrupted(self) -> None:
+        """Steps still running after replay were cut off by a crash: mark them interrupted."""
+        for step in self.steps.values():
+            if step.status == StepStatus.running:
+                step.status = StepStatus.interrupted
+
+    def next_step_id(self) -> str | None:
+        """The first unfinished step of the active section (phases, or rollback)."""
+        section = ROLLBACK_PHASE_ID if self.rolling_back else None
+        for step in self.steps.values():
+            in_rollback = step.phase_id == ROLLBACK_PHASE_ID
+            if (section == ROLLBACK_PHASE_ID) != in_rollback:
+                continue
+            if not step.done:
+                return step.step_id
+        return None
+
+    def breaches(self) -> list[dict[str, Any]]:
+        return [
+            value for step in self.steps.values() for value in step.values if value.get("breach")
+        ]
+
+    def phase_elapsed(self, phase_id: str) -> float:
+        return sum(step.duration for step in self.steps.values() if step.phase_id == phase_id)
+
+    def started_datetime(self) -> datetime | None:
+        return datetime.fromisoformat(self.started_at) if self.started_at else None

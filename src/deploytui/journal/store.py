@@ -1,0 +1,452 @@
+"""The journal: one SQLite file holding every run's append-only, hash-chained events.
+
+Every ``append`` is its own committed transaction in WAL mode with ``synchronous=FULL``, so when
+it returns the event survives a crash or power loss. The engine relies on that ordering: a step's
+``step_started`` is durable before the step runs, its result before the next step starts.
+Projections (``runs``, ``captured_values``, ``signoffs``) are updated in the same transaction so
+queries never disagree with the events.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+from sqlite_utils import Database
+
+from deploytui.journal.hashing import GENESIS, canonical, event_hash
+from deploytui.journal.schema import migrations
+from deploytui.model.events import Event, EventType, RunRecord, RunStatus
+
+# Events that change the status column of a run's row.
+_STATUS_OF_EVENT: dict[EventType, RunStatus] = {
+    EventType.run_started: RunStatus.running,
+    EventType.run_resumed: RunStatus.running,
+}
+_RUN_COLUMNS = (
+    "id, playbook_name, playbook_version, playbook_path, playbook_sha256, operator, host, status, "
+    "started_at, updated_at, finished_at, current_step, event_count"
+)
+
+
+class JournalError(Exception):
+    """The journal cannot be read or written; the message says why and what to do."""
+
+
+class PendingEvent(BaseModel):
+    """An event to append: the journal fills in seq, time and hashes."""
+
+    type: EventType
+    step_id: str | None = None
+    attempt: int | None = None
+    data: dict[str, Any] = {}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def default_journal_path() -> Path:
+    """``$DEPLOYTUI_JOURNAL``, else ``$XDG_DATA_HOME/deploytui/journal.db``."""
+    override = os.environ.get("DEPLOYTUI_JOURNAL")
+    if override:
+        return Path(override).expanduser()
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "deploytui" / "journal.db"
+
+
+def explain_sqlite_error(error: sqlite3.Error, path: Path) -> str:
+    """Turn a sqlite error into a sentence an operator can act on."""
+    text = str(error).lower()
+    if "readonly" in text or "read-only" in text:
+        return f"the journal {path} is read-only: fix its permissions or use --journal PATH"
+    if "locked" in text or "busy" in text:
+        return f"the journal {path} is locked by another process: close it, then retry"
+    if "disk is full" in text or "full" in text:
+        return f"the disk holding the journal {path} is full: free space, then resume"
+    if "malformed" in text or "not a database" in text or "corrupt" in text:
+        return f"the journal {path} is damaged ({error}); keep a copy and run 'deploytui verify'"
+    if "unable to open" in text:
+        return f"cannot open the journal {path}: check the folder exists and is writable"
+    return f"journal {path}: {error}"
+
+
+class Journal:
+    """Append and query events. Thread-safe: one connection guarded by a lock."""
+
+    def __init__(self, path: Path | str, *, clock: Any = None) -> None:
+        self.path = Path(path)
+        self._clock = clock or utc_now
+        self._lock = threading.RLock()
+        self._heads: dict[str, tuple[int, str]] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            connection = sqlite3.connect(str(self.path), check_same_thread=False, timeout=5.0)
+            self.db = Database(connection)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            migrations.apply(self.db)
+        except sqlite3.Error as error:
+            raise JournalError(explain_sqlite_error(error, self.path)) from None
+        except OSError as error:
+            raise JournalError(f"cannot open the journal {self.path}: {error.strerror}") from None
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            try:
+                with self.db.atomic():
+                    yield self.db.conn
+            except sqlite3.Error as error:
+                # A failed transaction leaves the cached heads possibly ahead of the file.
+                self._heads.clear()
+                raise JournalError(explain_sqlite_error(error, self.path)) from None
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        *,
+        run_id: str,
+        playbook_name: str,
+        playbook_version: str,
+        playbook_path: str,
+        playbook_sha256: str,
+        snapshot: str,
+        operator: str,
+        host: str,
+        data: dict[str, Any],
+    ) -> Event:
+        """Insert the run's row and its ``run_started`` event in one transaction."""
+        now = self._clock()
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO runs (id, playbook_name, playbook_version, playbook_path, "
+                "playbook_sha256, snapshot, operator, host, status, started_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    playbook_name,
+                    playbook_version,
+                    playbook_path,
+                    playbook_sha256,
+                    snapshot,
+                    operator,
+                    host,
+                    RunStatus.running.value,
+                    now,
+                    now,
+                ),
+            )
+            return self._append_locked(
+                conn, run_id, [PendingEvent(type=EventType.run_started, data=data)]
+            )[0]
+
+    def append(
+        self,
+        run_id: str,
+        type_: EventType,
+        *,
+        step_id: str | None = None,
+        attempt: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> Event:
+        """Append one event durably and return it."""
+        pending = PendingEvent(type=type_, step_id=step_id, attempt=attempt, data=data or {})
+        return self.append_many(run_id, [pending])[0]
+
+    def append_many(self, run_id: str, pending: Sequence[PendingEvent]) -> list[Event]:
+        """Append several events in one transaction (all or none)."""
+        with self._write() as conn:
+            return self._append_locked(conn, run_id, pending)
+
+    def _head(self, conn: sqlite3.Connection, run_id: str) -> tuple[int, str]:
+        if run_id not in self._heads:
+            row = conn.execute(
+                "SELECT event_count, head_hash FROM runs WHERE id = ?", (run_id,)
+            ).fetchone()
+            if row is None:
+                raise JournalError(f"no run {run_id} in the journal {self.path}")
+            self._heads[run_id] = (row[0], row[1] or GENESIS)
+        return self._heads[run_id]
+
+    def _append_locked(
+        self, conn: sqlite3.Connection, run_id: str, pending: Sequence[PendingEvent]
+    ) -> list[Event]:
+        seq, prev = self._head(conn, run_id)
+        events: list[Event] = []
+        now = self._clock()
+        for item in pending:
+            seq += 1
+            data_json = canonical(item.data)
+            digest = event_hash(
+                prev, run_id, seq, now, item.type.value, item.step_id, item.attempt, data_json
+            )
+            conn.execute(
+                "INSERT INTO events (run_id, seq, at, type, step_id, attempt, data, prev_hash, "
+                "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    seq,
+                    now,
+                    item.type.value,
+                    item.step_id,
+                    item.attempt,
+                    data_json,
+                    prev,
+                    digest,
+                ),
+            )
+            event = Event(
+                run_id=run_id,
+                seq=seq,
+                at=now,
+                type=item.type,
+                step_id=item.step_id,
+                attempt=item.attempt,
+                data=item.data,
+                prev_hash=prev,
+                hash=digest,
+            )
+            self._project(conn, event)
+            events.append(event)
+            prev = digest
+        conn.execute(
+            "UPDATE runs SET event_count = ?, head_hash = ?, updated_at = ? WHERE id = ?",
+            (seq, prev, now, run_id),
+        )
+        # Only cache the new head once the caller's transaction has committed (see _write).
+        self._heads[run_id] = (seq, prev)
+        return events
+
+    def _project(self, conn: sqlite3.Connection, event: Event) -> None:
+        """Keep the query tables in step with the event, inside the same transaction."""
+        data = event.data
+        if event.type in _STATUS_OF_EVENT:
+            conn.execute(
+                "UPDATE runs SET status = ?, finished_at = NULL WHERE id = ?",
+                (_STATUS_OF_EVENT[event.type].value, event.run_id),
+            )
+        elif event.type == EventType.run_paused:
+            conn.execute(
+                "UPDATE runs SET status = ? WHERE id = ?", (RunStatus.waiting.value, event.run_id)
+            )
+        elif event.type == EventType.run_finished:
+            conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                (data["status"], event.at, event.run_id),
+            )
+        elif event.type == EventType.step_started:
+            conn.execute(
+                "UPDATE runs SET current_step = ? WHERE id = ?", (event.step_id, event.run_id)
+            )
+        elif event.type == EventType.step_finished:
+            for value in data.get("values", []):
+                conn.execute(
+                    "INSERT OR REPLACE INTO captured_values (run_id, step_id, field, label, type, "
+                    "raw, value, unit, display, breach, seq) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        event.run_id,
+                        event.step_id,
+                        value["field"],
+                        value["label"],
+                        value["type"],
+                        value["raw"],
+                        None if value["value"] is None else json.dumps(value["value"]),
+                        value.get("unit"),
+                        value["display"],
+                        value.get("breach"),
+                        event.seq,
+                    ),
+                )
+            signoff = data.get("signoff")
+            if signoff:
+                conn.execute(
+                    "INSERT OR REPLACE INTO signoffs (run_id, step_id, role, name, at, seq) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        event.run_id,
+                        event.step_id,
+                        signoff["role"],
+                        signoff["name"],
+                        signoff["at"],
+                        event.seq,
+                    ),
+                )
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def _read(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            try:
+                return self.db.conn.execute(sql, params).fetchall()
+            except sqlite3.Error as error:
+                raise JournalError(explain_sqlite_error(error, self.path)) from None
+
+    def events(
+        self, run_id: str, *, after_seq: int = 0, include_output: bool = True
+    ) -> list[Event]:
+        sql = (
+            "SELECT run_id, seq, at, type, step_id, attempt, data, prev_hash, hash FROM events "
+            "WHERE run_id = ? AND seq > ?"
+        )
+        if not include_output:
+            sql += " AND type != 'step_output'"
+        rows = self._read(sql + " ORDER BY seq", (run_id, after_seq))
+        return [_event_from_row(row) for row in rows]
+
+    def run(self, run_id: str) -> RunRecord:
+        rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise JournalError(f"no run '{run_id}' in the journal {self.path}")
+        return _run_from_row(rows[0])
+
+    def find_run(self, prefix: str) -> RunRecord:
+        """A run by its id or an unambiguous prefix of it."""
+        rows = self._read(
+            f"SELECT {_RUN_COLUMNS} FROM runs WHERE id LIKE ? ORDER BY started_at DESC LIMIT 2",
+            (prefix.replace("%", "").replace("_", r"\_") + "%",),
+        )
+        exact = [row for row in rows if row[0] == prefix]
+        if exact:
+            return _run_from_row(exact[0])
+        if not rows:
+            raise JournalError(f"no run '{prefix}' in the journal {self.path}")
+        if len(rows) > 1:
+            raise JournalError(f"'{prefix}' matches several runs; give more of the id")
+        return _run_from_row(rows[0])
+
+    def runs(
+        self,
+        *,
+        limit: int = 50,
+        playbook: str | None = None,
+        statuses: Sequence[RunStatus] | None = None,
+    ) -> list[RunRecord]:
+        clauses, params = [], []
+        if playbook:
+            clauses.append("playbook_name = ?")
+            params.append(playbook)
+        if statuses:
+            clauses.append(f"status IN ({', '.join('?' for _ in statuses)})")
+            params.extend(status.value for status in statuses)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._read(
+            f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [_run_from_row(row) for row in rows]
+
+    def snapshot(self, run_id: str) -> tuple[str, str]:
+        """The playbook text stored when the run started, and the path it came from."""
+        rows = self._read("SELECT snapshot, playbook_path FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise JournalError(f"no run '{run_id}' in the journal {self.path}")
+        return rows[0][0], rows[0][1]
+
+    def output(self, run_id: str, step_id: str, attempt: int | None = None) -> list[str]:
+        """The full journaled output of a step (the last attempt unless one is named)."""
+        if attempt is None:
+            rows = self._read(
+                "SELECT MAX(attempt) FROM events WHERE run_id = ? AND step_id = ? "
+                "AND type = 'step_started'",
+                (run_id, step_id),
+            )
+            attempt = rows[0][0] if rows and rows[0][0] is not None else 1
+        rows = self._read(
+            "SELECT data FROM events WHERE run_id = ? AND step_id = ? AND attempt = ? "
+            "AND type = 'step_output' ORDER BY seq",
+            (run_id, step_id, attempt),
+        )
+        lines: list[str] = []
+        for (data,) in rows:
+            lines.extend(json.loads(data)["lines"])
+        return lines
+
+    def verify(self, run_id: str) -> tuple[bool, str]:
+        """Recompute the hash chain; report the first event that does not match."""
+        prev = GENESIS
+        expected_seq = 0
+        rows = self._read(
+            "SELECT run_id, seq, at, type, step_id, attempt, data, prev_hash, hash FROM events "
+            "WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        for row in rows:
+            _, seq, at, type_, step_id, attempt, data_json, prev_hash, digest = row
+            expected_seq += 1
+            if seq != expected_seq:
+                return False, f"event {expected_seq} is missing (found {seq} next)"
+            if prev_hash != prev:
+                return False, f"event {seq} does not follow event {seq - 1} (chain broken)"
+            if event_hash(prev, run_id, seq, at, type_, step_id, attempt, data_json) != digest:
+                return False, f"event {seq} ({type_}) was changed after it was written"
+            prev = digest
+        head = self._read("SELECT event_count, head_hash FROM runs WHERE id = ?", (run_id,))
+        if not head:
+            return False, f"no run '{run_id}' in the journal"
+        if head[0][0] != expected_seq or (expected_seq and head[0][1] != prev):
+            return False, (
+                f"the run records {head[0][0]} events but {expected_seq} are present "
+                "(events removed from the end)"
+            )
+        return True, f"{expected_seq} events verified, head {prev[:12]}"
+
+    def head_hash(self, run_id: str) -> str:
+        rows = self._read("SELECT head_hash FROM runs WHERE id = ?", (run_id,))
+        return rows[0][0] if rows else ""
+
+    def captured_values(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT step_id, field, label, type, raw, value, unit, display, breach "
+            "FROM captured_values WHERE run_id = ? ORDER BY seq",
+            (run_id,),
+        )
+        keys = ("step_id", "field", "label", "type", "raw", "value", "unit", "display", "breach")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def signoffs(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._read(
+            "SELECT step_id, role, name, at FROM signoffs WHERE run_id = ? ORDER BY seq", (run_id,)
+        )
+        return [dict(zip(("step_id", "role", "name", "at"), row, strict=True)) for row in rows]
+
+
+def _event_from_row(row: tuple[Any, ...]) -> Event:
+    run_id, seq, at, type_, step_id, attempt, data, prev_hash, digest = row
+    return Event(
+        run_id=run_id,
+        seq=seq,
+        at=at,
+        type=EventType(type_),
+        step_id=step_id,
+        attempt=attempt,
+        data=json.loads(data),
+        prev_hash=prev_hash,
+        hash=digest,
+    )
+
+
+def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
+    keys = [column.strip() for column in _RUN_COLUMNS.split(",")]
+    return RunRecord(**dict(zip(keys, row, strict=True)))

@@ -1,0 +1,131 @@
+"""The journal's vocabulary: event types, step and run statuses, and the event record.
+
+Inspired by ansible-runner's fixed status vocabulary: every consumer (engine state, TUI, `show`,
+exports) agrees on these names, and the journal stores nothing else.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EventType(StrEnum):
+    """What can happen in a run; each is one row in the journal's ``events`` table."""
+
+    run_started = "run_started"
+    run_resumed = "run_resumed"
+    run_paused = "run_paused"
+    run_finished = "run_finished"
+    step_started = "step_started"
+    step_output = "step_output"
+    step_finished = "step_finished"
+    step_interrupted = "step_interrupted"
+    decision = "decision"
+    rollback_started = "rollback_started"
+    lock_taken_over = "lock_taken_over"
+    host_key_accepted = "host_key_accepted"
+    notice = "notice"
+
+
+class StepStatus(StrEnum):
+    """A step's state, derived from its events."""
+
+    pending = "pending"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    skipped = "skipped"
+    interrupted = "interrupted"
+
+    @property
+    def finished(self) -> bool:
+        return self in {StepStatus.succeeded, StepStatus.skipped}
+
+
+class RunStatus(StrEnum):
+    """A run's state as stored on its ``runs`` row (``interrupted`` is derived from locks)."""
+
+    running = "running"
+    waiting = "waiting"
+    interrupted = "interrupted"
+    completed = "completed"
+    failed = "failed"
+    aborted = "aborted"
+    rolled_back = "rolled_back"
+
+    @property
+    def resumable(self) -> bool:
+        return self in {RunStatus.running, RunStatus.waiting, RunStatus.interrupted}
+
+
+class DecisionAction(StrEnum):
+    """Choices the operator makes when a step cannot simply continue."""
+
+    retry = "retry"
+    skip = "skip"
+    abort = "abort"
+    rollback = "rollback"
+    rerun = "rerun"
+    mark_done = "mark_done"
+    stop = "stop"
+
+
+class Event(BaseModel):
+    """One journaled event. ``hash`` chains it to the run's previous event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    run_id: str
+    seq: int
+    at: str
+    type: EventType
+    step_id: str | None = None
+    attempt: int | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+    prev_hash: str = ""
+    hash: str = ""
+
+
+class RunRecord(BaseModel):
+    """A row of the ``runs`` table: enough to list, filter and resume runs quickly."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    playbook_name: str
+    playbook_version: str
+    playbook_path: str
+    playbook_sha256: str
+    operator: str
+    host: str
+    status: RunStatus
+    started_at: str
+    updated_at: str
+    finished_at: str | None = None
+    current_step: str | None = None
+    event_count: int = 0
+
+
+# Status never by colour alone (UX.md): every status has an icon.
+STEP_ICONS: dict[StepStatus, str] = {
+    StepStatus.pending: "○",
+    StepStatus.running: "▶",
+    StepStatus.succeeded: "✓",
+    StepStatus.failed: "✗",
+    StepStatus.skipped: "⊘",
+    StepStatus.interrupted: "⏸",
+}
+RUN_ICONS: dict[RunStatus, str] = {
+    RunStatus.running: "▶",
+    RunStatus.waiting: "⏸",
+    RunStatus.interrupted: "⏸",
+    RunStatus.completed: "✓",
+    RunStatus.failed: "✗",
+    RunStatus.aborted: "✗",
+    RunStatus.rolled_back: "↺",
+}
+BREACH_ICON = "⚠"
+ROLLBACK_ICON = "↺"

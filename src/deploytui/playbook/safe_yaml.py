@@ -1,0 +1,200 @@
+"""Load YAML safely and remember where every value came from (line and column).
+
+Why not ``yaml.safe_load``: we need file:line:column for every error, ``YES``/``NO`` must stay
+strings (checklists are full of them; YAML 1.1 would turn them into booleans), and hostile input
+(alias bombs, deep nesting, Python tags, huge files) must end in a clear error, never a hang,
+a crash or a traceback.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 5_000_000
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+Location = tuple[int, int]
+Path_ = tuple[str | int, ...]
+
+
+@dataclass
+class YamlProblem(Exception):
+    """A problem with a position in the source (1-based line and column)."""
+
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+@dataclass
+class LoadedYaml:
+    """Plain Python data plus a map from each value's path to its position."""
+
+    data: Any
+    locations: dict[Path_, Location] = field(default_factory=dict)
+
+    def locate(self, path: Path_) -> Location:
+        """The position of the deepest known node on ``path`` (tags in pydantic locs skipped)."""
+        best: Location = self.locations.get((), (1, 1))
+        current: Path_ = ()
+        for part in path:
+            candidate = (*current, part)
+            if candidate in self.locations:
+                current = candidate
+                best = self.locations[candidate]
+        return best
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2-style booleans: only true/false, so YES, NO, on, off stay text."""
+
+
+_Resolver.yaml_implicit_resolvers = {
+    key: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for key, resolvers in yaml.resolver.Resolver.yaml_implicit_resolvers.items()
+}
+_Resolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class _Loader(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
+    def __init__(self, stream: str) -> None:
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+
+
+_SAFE_SCALAR_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+def _position(node: yaml.Node) -> Location:
+    return node.start_mark.line + 1, node.start_mark.column + 1
+
+
+def load_yaml(text: str) -> LoadedYaml:
+    """Parse one YAML document into data and locations, or raise ``YamlProblem``."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_BYTES:
+        raise YamlProblem(f"the file is larger than {MAX_BYTES // 1_000_000} MB; is it a playbook?")
+    if "\x00" in text:
+        raise YamlProblem("the file contains NUL bytes; it looks binary, not YAML")
+    _check_depth(text)
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = error.problem or "invalid YAML"
+        context = f" {error.context}" if error.context else ""
+        raise YamlProblem(f"invalid YAML: {problem}{context}", line, column) from None
+    except yaml.YAMLError as error:
+        raise YamlProblem(f"invalid YAML: {error}") from None
+    except RecursionError:
+        raise YamlProblem(f"the YAML is nested more than {MAX_DEPTH} levels deep") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        raise YamlProblem("the file is empty; a playbook needs at least name and phases")
+    result = LoadedYaml(data=None)
+    builder = _Builder(loader, result.locations)
+    result.data = builder.build(node, (), 0)
+    return result
+
+
+def _check_depth(text: str) -> None:
+    """Refuse pathologically nested flow collections before PyYAML recurses into them."""
+    depth = deepest = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                raise YamlProblem(f"the YAML is nested more than {MAX_DEPTH} levels deep")
+        elif char in "]}":
+            depth = max(0, depth - 1)
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, locations: dict[Path_, Location]) -> None:
+        self.loader = loader
+        self.locations = locations
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            line, column = _position(node)
+            raise YamlProblem(
+                f"the YAML expands to more than {MAX_NODES} values (an alias bomb?)", line, column
+            )
+        if depth > MAX_DEPTH:
+            line, column = _position(node)
+            raise YamlProblem(f"the YAML is nested more than {MAX_DEPTH} levels deep", line, column)
+        self.locations.setdefault(path, _position(node))
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag not in _SAFE_SCALAR_TAGS:
+                line, column = _position(node)
+                raise YamlProblem(f"the tag {node.tag} is not allowed in a playbook", line, column)
+            value = self.loader.construct_object(node, deep=False)
+            if node.tag == "tag:yaml.org,2002:timestamp":
+                return node.value  # keep dates as the text the author wrote
+            return value
+        if isinstance(node, yaml.SequenceNode):
+            if node.tag != "tag:yaml.org,2002:seq":
+                line, column = _position(node)
+                raise YamlProblem(f"the tag {node.tag} is not allowed in a playbook", line, column)
+            return [
+                self.build(child, (*path, index), depth + 1)
+                for index, child in enumerate(node.value)
+            ]
+        if isinstance(node, yaml.MappingNode):
+            if node.tag != "tag:yaml.org,2002:map":
+                line, column = _position(node)
+                raise YamlProblem(f"the tag {node.tag} is not allowed in a playbook", line, column)
+            try:
+                self.loader.flatten_mapping(node)
+            except yaml.MarkedYAMLError as error:
+                mark = error.problem_mark
+                raise YamlProblem(
+                    f"invalid merge key: {error.problem}",
+                    mark.line + 1 if mark else 1,
+                    mark.column + 1 if mark else 1,
+                ) from None
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.build(key_node, path, depth + 1)
+                if isinstance(key, list | dict):
+                    line, column = _position(key_node)
+                    raise YamlProblem("a mapping key must be a plain value", line, column)
+                if key in result:
+                    line, column = _position(key_node)
+                    raise YamlProblem(f"the key '{key}' appears twice here", line, column)
+                self.locations[(*path, key)] = _position(key_node)
+                result[key] = self.build(value_node, (*path, key), depth + 1)
+            return result
+        raise YamlProblem("unsupported YAML node")
