@@ -24,6 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from deploytui.engine.operator import Decision, Failure, GateResult, StepView
+from deploytui.executors.base import HostKey
 from deploytui.model.events import DecisionAction
 from deploytui.model.fields import CapturedValue
 from deploytui.model.steps import GateStep, InputStep, SignoffStep, StepBase
@@ -53,6 +54,9 @@ class Answers(BaseModel):
     acknowledge_breaches: bool = True
     decisions: dict[str, list[Decision]] = Field(default_factory=dict)
     on_failure: Literal["abort", "stop", "rollback"] = "abort"
+    accept_host_keys: list[str] = Field(
+        default_factory=list, description="Fingerprints (SHA256:...) the rehearsal may accept."
+    )
     on_interrupted: Decision = Field(default_factory=lambda: Decision(action=DecisionAction.rerun))
 
     @field_validator("inputs", mode="before")
@@ -187,6 +191,12 @@ class HeadlessOperator:
         if default == "stop":
             return self._stop(f"step {step.id} failed and the answers file says stop")
         return Decision(action=DecisionAction.abort, reason=failure.reason)
+
+    def confirm_host_key(self, step: StepBase, view: StepView, key: HostKey) -> bool:
+        accepted = key.fingerprint in self.answers.accept_host_keys
+        verb = "accepted" if accepted else "refused (not in accept_host_keys)"
+        self.say(f"  host key of {key.host}:{key.port} {key.key_type} {key.fingerprint} {verb}")
+        return accepted
 
     def on_interrupted(self, step: StepBase, view: StepView) -> Decision:
         decision = self._next_decision(step)

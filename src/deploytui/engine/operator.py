@@ -11,6 +11,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from deploytui.executors.base import HostKey
 from deploytui.model.events import DecisionAction
 from deploytui.model.fields import CapturedValue
 from deploytui.model.steps import GateStep, InputStep, SignoffStep, StepBase
@@ -97,3 +98,11 @@ class Operator(Protocol):
     def on_failure(self, step: StepBase, view: StepView, failure: Failure) -> Decision: ...
 
     def on_interrupted(self, step: StepBase, view: StepView) -> Decision: ...
+
+    def confirm_host_key(self, step: StepBase, view: StepView, key: HostKey) -> bool:
+        """Accept a host key that known_hosts does not have (journaled with its fingerprint).
+
+        A *changed* key is shown as a possible attack; accepting it is still the operator's
+        call, never automatic.
+        """
+        ...

@@ -526,6 +526,17 @@ class Engine:
                 data={"reason": "stopped by the operator while running"},
             )
             raise _Stop("stopped by the operator while a step was running")
+        if not result.ok and result.unknown_host_keys and self._accept_host_keys(step, result):
+            self._fail(step, attempt, began, result.reason or "unknown host key", details)
+            self._append(
+                EventType.decision,
+                step_id=step.id,
+                data={
+                    "action": DecisionAction.retry.value,
+                    "reason": "host key accepted by the operator",
+                },
+            )
+            return
         if not result.ok:
             self._fail(step, attempt, began, result.reason or "the step failed", details)
             return
@@ -540,6 +551,25 @@ class Engine:
             details=details,
             values=[value.model_dump(mode="json") for value in values],
         )
+
+    def _accept_host_keys(self, step: AutomatedStep, result: ExecResult) -> bool:
+        """Ask about each unknown key; journal and hand over the accepted ones."""
+        executor = self.executors.for_kind(step.kind)
+        accept = getattr(executor, "accept_host_key", None)
+        if not callable(accept):
+            return False
+        view = self.view(step)
+        for key in result.unknown_host_keys:
+            if not self.operator.confirm_host_key(step, view, key):
+                return False
+        for key in result.unknown_host_keys:
+            accept(key)
+            self._append(
+                EventType.host_key_accepted,
+                step_id=step.id,
+                data=key.model_dump(exclude={"key_base64"}),
+            )
+        return True
 
     def _captures(
         self, step: AutomatedStep, recorder: OutputRecorder, result: ExecResult

@@ -35,17 +35,37 @@ class ExecContext:
         self.output(stream, line)
 
 
+class HostKey(BaseModel):
+    """A host key that is not (or no longer) in known_hosts; the operator decides."""
+
+    host: str
+    port: int = 22
+    key_type: str
+    fingerprint: str
+    key_base64: str
+    changed: bool = False
+
+
 class ExecResult(BaseModel):
-    """How an attempt ended. ``details`` is journaled as-is (exit code, status, latency...)."""
+    """How an attempt ended. ``details`` is journaled as-is (exit code, status, latency...).
+
+    Fan-out executors put one entry per host in ``details["hosts"]``:
+    ``{"host", "ok", "exit_code", "reason", "duration"}``; the UI, ``show`` and exports read it.
+    """
 
     ok: bool
     reason: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     captures: dict[str, str] = Field(default_factory=dict)
+    unknown_host_keys: list[HostKey] = Field(default_factory=list)
 
 
 class Executor(Protocol):
-    """Runs one kind of automated step."""
+    """Runs one kind of automated step.
+
+    Optional methods the engine uses when present: ``close()`` at the end of the run, and
+    ``accept_host_key(key: HostKey)`` after the operator accepted an unknown host key.
+    """
 
     kind: str
 

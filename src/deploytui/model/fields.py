@@ -57,6 +57,17 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SourceRef(Strict):
+    """Where an imported item came from in its Markdown checklist (for the filled-in export).
+
+    ``line`` is 1-based; ``blank`` is the index of the ``____`` blank on that line this field
+    fills (0 for the first), when the item is a blank.
+    """
+
+    line: int = Field(ge=1)
+    blank: int | None = Field(default=None, ge=0)
+
+
 class CapturedValue(BaseModel):
     """One answer, normalised: what was typed, what it means, how to show it, any breach."""
 
@@ -88,6 +99,7 @@ class InputField(Strict):
     target: str | None = Field(default=None, description="Expected range, e.g. '< 500 ms'.")
     help: str = Field(default="", description="A hint shown under the field.")
     default: str | None = Field(default=None, description="Pre-filled answer.")
+    source: SourceRef | None = Field(default=None, description="Line of an imported checklist.")
 
     @field_validator("options", mode="before")
     @classmethod

@@ -127,6 +127,13 @@ class Rollback(Strict):
         return duration_seconds(value)
 
 
+class SourceDocument(Strict):
+    """The Markdown checklist a playbook was imported from, kept for the filled-in export."""
+
+    name: str = Field(description="File name of the original checklist.")
+    text: str = Field(description="The checklist's text, line endings normalised.")
+
+
 class Playbook(Strict):
     """A whole maintenance window."""
 
@@ -140,6 +147,9 @@ class Playbook(Strict):
     targets: Targets = Field(default_factory=Targets)
     phases: list[Phase] = Field(min_length=1)
     rollback: Rollback = Field(default_factory=Rollback)
+    source_document: SourceDocument | None = Field(
+        default=None, description="Set by `deploytui import`: the original checklist."
+    )
 
     @field_validator("version", mode="before")
     @classmethod

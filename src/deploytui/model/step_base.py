@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from deploytui.model.fields import NAME_PATTERN, Strict
+from deploytui.model.fields import NAME_PATTERN, SourceRef, Strict
 from deploytui.model.values import InvalidValue, parse_duration
 
 STEP_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
@@ -63,6 +63,10 @@ class StepBase(Strict):
     on_failure: OnFailure = Field(default=OnFailure.ask, description="ask|abort|skip|rollback.")
     retries: int = Field(default=0, ge=0, le=20, description="Automatic retries before on_failure.")
     retry_delay: float = Field(default=2.0, description="Wait between automatic retries.")
+    source: SourceRef | None = Field(default=None, description="Line of an imported checklist.")
+    review: bool = Field(
+        default=False, description="Imported and not yet reviewed by a person (shown as such)."
+    )
 
     @field_validator("estimate", mode="before")
     @classmethod
