@@ -274,6 +274,20 @@ def _pick_resumable(journal: Journal) -> str:
 
 
 def cmd_resume(args: argparse.Namespace, extra_overrides: dict[str, str] | None = None) -> int:
+    from deploytui.demo import is_bundled_demo
+
+    if extra_overrides is None:
+        with _journal(args) as journal:
+            run_id = journal.find_run(args.run_id).id if args.run_id else _pick_resumable(journal)
+            demo = is_bundled_demo(journal.run(run_id).playbook_path)
+        if demo:
+            # A demo run needs its service again (on a new port).
+            args.resume = run_id
+            return cmd_demo(args)
+    return _resume(args, extra_overrides or {})
+
+
+def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
     import socket
 
     from deploytui.journal.report import load_run_playbook
@@ -289,7 +303,7 @@ def cmd_resume(args: argparse.Namespace, extra_overrides: dict[str, str] | None 
             )
             return EXIT_OK if record.status.value == "completed" else EXIT_FAILED
         loaded, overrides = load_run_playbook(journal, run_id)
-        new_overrides = {**_parse_vars(getattr(args, "var", [])), **(extra_overrides or {})}
+        new_overrides = {**_parse_vars(getattr(args, "var", [])), **extra_overrides}
         if new_overrides:
             text, path = journal.snapshot(run_id)
             loaded = parse_playbook(text, path, overrides={**overrides, **new_overrides})
@@ -331,7 +345,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides = {"demo_url": service.url}
         if getattr(args, "resume", None):
             args.run_id = args.resume
-            return cmd_resume(args, extra_overrides=overrides)
+            return _resume(args, overrides)
         if args.headless and not args.answers:
             args.answers = str(bundled_answers())
         return _start(args, str(bundled_playbook()), overrides)

@@ -13,3 +13,11 @@ def bundled_playbook() -> Path:
 
 def bundled_answers() -> Path:
     return _HERE / "demo-answers.yaml"
+
+
+def is_bundled_demo(path: str | Path) -> bool:
+    """Whether a run's playbook path is the bundled demo (which needs the demo service)."""
+    try:
+        return Path(path).resolve() == bundled_playbook().resolve()
+    except OSError:
+        return False
