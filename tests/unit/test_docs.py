@@ -31,9 +31,10 @@ def test_every_field_of_every_step_kind_is_mentioned() -> None:
             field = info.alias or name
             if field == "kind":
                 continue
-            if f"`{field}`" not in section and f"`{field}`" not in PLAYBOOK_DOC.split(
-                "## Step kinds"
-            )[0]:
+            if (
+                f"`{field}`" not in section
+                and f"`{field}`" not in PLAYBOOK_DOC.split("## Step kinds")[0]
+            ):
                 missing.append(f"{kind}.{field}")
     assert not missing, f"fields not documented: {missing}"
 
