@@ -145,3 +145,50 @@ def demo_service() -> Iterator[str]:
 
     with DemoService() as service:
         yield service.url
+
+
+# -- a real OpenSSH sshd on loopback (tests/sshd_helpers.py) -----------------------------------
+
+
+@pytest.fixture(scope="session")
+def ssh_keys(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Host key, client key and authorized_keys for this test session (per xdist worker)."""
+    from tests.sshd_helpers import SshKeys
+
+    return SshKeys.create(tmp_path_factory.mktemp("ssh-keys"))
+
+
+@pytest.fixture(scope="session")
+def sshd(ssh_keys: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One sshd shared by the session's tests that do not stop it (stopping tests use
+    ``sshd_factory``)."""
+    from tests.sshd_helpers import Sshd
+
+    server = Sshd(ssh_keys, tmp_path_factory.mktemp("sshd")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sshd_factory(ssh_keys: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
+    """Start extra sshd processes for one test: ``sshd_factory(3)`` → three servers; each can be
+    stopped (``stop()``), have its sessions dropped (``drop_sessions()``) or be restarted."""
+    from tests.sshd_helpers import Sshd
+
+    started: list[Any] = []
+
+    def make(count: int = 1, **options: Any) -> list[Any]:
+        servers = []
+        for _ in range(count):
+            server = Sshd(ssh_keys, tmp_path / f"sshd-{len(started)}", **options).start()
+            started.append(server)
+            servers.append(server)
+        return servers
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.stop()

@@ -35,6 +35,9 @@ COMMANDS: dict[str, str] = {
     "show": "a run's phases and steps with outcomes, values, sign-offs and timings",
     "verify": "recompute a run's hash chain and report the first event that does not match",
     "demo": "run the bundled demo window against an embedded demo service",
+    "export": "a run's filled-in report as Markdown, HTML or JSON (stdout or -o FILE)",
+    "secrets": "set, get, list or delete playbook secrets in the OS keyring",
+    "import": "convert a Markdown checklist into a playbook (stdout or -o FILE)",
 }
 
 
@@ -138,19 +141,21 @@ def _drive_headless(
             result["error"] = error
 
     def stop(signum: int, frame: object) -> None:
-        _say(f"\nstopping ({signal.Signals(signum).name}); the run stays resumable")
+        name = "Ctrl+C" if signum == signal.SIGINT else signal.Signals(signum).name
+        _say(f"\nstopping ({name}); the run stays resumable")
         engine.request_stop()
 
-    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    # SIGINT gets a handler too: a KeyboardInterrupt raised inside Thread.join() can leave the
+    # thread looking finished (CPython gh-90882), and we would exit before the step is journaled
+    # as interrupted.
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = {sig: signal.signal(sig, stop) for sig in signals} if in_main else {}
     worker = threading.Thread(target=work, name="deploytui-engine", daemon=True)
     worker.start()
     try:
         while worker.is_alive():
-            try:
-                worker.join(0.2)
-            except KeyboardInterrupt:
-                _say("\nstopping (Ctrl+C); the run stays resumable")
-                engine.request_stop()
+            worker.join(0.2)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -179,7 +184,11 @@ def _run_headless(
 
     answers = load_answers(args.answers) if args.answers else Answers()
     operator = HeadlessOperator(answers, say=print, operator_name=_operator_name(args, answers))
-    printer = ProgressPrinter(title_of=lambda step_id: loaded.playbook.step(step_id).title)
+    engines: list[Engine] = []
+    # Titles may use templates ("Deploy release {{ vars.release }}"): show them rendered.
+    printer = ProgressPrinter(
+        title_of=lambda step_id: engines[0].view(loaded.playbook.step(step_id)).title
+    )
     engine = Engine(
         journal=journal,
         run_id=run_id,
@@ -188,6 +197,7 @@ def _run_headless(
         secrets=_secrets_for(loaded),
         listener=printer,
     )
+    engines.append(engine)
     outcome = _drive_headless(
         engine, resume_data=resume_data, take_over=getattr(args, "take_over", False)
     )
@@ -228,11 +238,19 @@ def _run_tui(
     )
 
 
+def _targets_file(args: argparse.Namespace) -> Any:
+    """The ``--targets FILE`` inventory override, read (or None)."""
+    from deploytui.playbook.loader import TargetsFile
+
+    path = getattr(args, "targets", None)
+    return TargetsFile.read(path) if path else None
+
+
 def _start(args: argparse.Namespace, playbook_path: str, overrides: dict[str, str]) -> int:
     from deploytui.engine.runner import start_run
     from deploytui.playbook import load_playbook
 
-    loaded = load_playbook(playbook_path, overrides=overrides or None)
+    loaded = load_playbook(playbook_path, overrides=overrides or None, targets=_targets_file(args))
     if args.dry_run:
         from deploytui.engine.plan import plan_text
 
@@ -276,6 +294,8 @@ def _pick_resumable(journal: Journal) -> str:
 def cmd_resume(args: argparse.Namespace, extra_overrides: dict[str, str] | None = None) -> int:
     from deploytui.demo import is_bundled_demo
 
+    if getattr(args, "answers", None) and not args.headless:
+        args.headless = True  # an answers file means headless, as for `run`
     if extra_overrides is None:
         with _journal(args) as journal:
             run_id = journal.find_run(args.run_id).id if args.run_id else _pick_resumable(journal)
@@ -304,9 +324,15 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
             return EXIT_OK if record.status.value == "completed" else EXIT_FAILED
         loaded, overrides = load_run_playbook(journal, run_id)
         new_overrides = {**_parse_vars(getattr(args, "var", [])), **extra_overrides}
-        if new_overrides:
+        new_targets = _targets_file(args)  # else the run keeps the targets it was started with
+        if new_overrides or new_targets:
             text, path = journal.snapshot(run_id)
-            loaded = parse_playbook(text, path, overrides={**overrides, **new_overrides})
+            loaded = parse_playbook(
+                text,
+                path,
+                overrides={**overrides, **new_overrides} or None,
+                targets=new_targets or loaded.targets_file,
+            )
         changed = _snapshot_changed(record.playbook_path, record.playbook_sha256)
         resume_data: dict[str, Any] = {
             "operator": _operator_name(args),
@@ -314,6 +340,7 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
             "pid": os.getpid(),
             "overrides": new_overrides,
             "playbook_changed": changed,
+            **({"targets": new_targets.record()} if new_targets else {}),
         }
         if changed:
             _say(
@@ -343,11 +370,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with DemoService() as service:
         _say(f"demo service listening on {service.url}")
         overrides = {"demo_url": service.url}
-        if getattr(args, "resume", None):
-            args.run_id = args.resume
-            return _resume(args, overrides)
+        # A headless demo (new or resumed) answers from the bundled rehearsal file.
         if args.headless and not args.answers:
             args.answers = str(bundled_answers())
+        if getattr(args, "resume", None):
+            with _journal(args) as journal:
+                args.run_id = journal.find_run(args.resume).id
+                service.replay(journal, args.run_id)
+            return _resume(args, overrides)
         return _start(args, str(bundled_playbook()), overrides)
 
 
@@ -472,6 +502,12 @@ def build_parser() -> argparse.ArgumentParser:
             metavar="NAME=VALUE",
             help="override a playbook variable (repeatable)",
         )
+        child.add_argument(
+            "--targets",
+            metavar="FILE",
+            help="YAML that replaces the playbook's targets: (e.g. staging hosts); "
+            "resume reuses the run's unless given again",
+        )
 
     run = command("run", cmd_run)
     run.add_argument("file", metavar="FILE")
@@ -507,6 +543,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = command("verify", cmd_verify)
     verify.add_argument("run_id", nargs="?", metavar="RUN_ID")
+
+    from deploytui import cli_export
+
+    cli_export.add_arguments(command("export", cli_export.cmd_export))
+
+    from deploytui import cli_secrets
+
+    cli_secrets.add_arguments(command("secrets", cli_secrets.cmd_secrets))
+
+    from deploytui import cli_import
+
+    cli_import.add_arguments(command("import", cli_import.cmd_import))
 
     demo = command("demo", cmd_demo)
     run_options(demo)

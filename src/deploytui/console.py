@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from deploytui.engine.runner import OutputLine
 from deploytui.journal.report import PhaseReport, RunReport, StepReport
@@ -158,11 +158,36 @@ def _step_lines(step: StepReport) -> list[str]:
     for value in step.values:
         mark = f"   {BREACH_ICON} {value['breach']}" if value.get("breach") else ""
         lines.append(f"        {value['label']}: {value['display']}{mark}")
+    lines.extend(_host_lines(step.details.get("hosts") or []))
     if step.signoff:
         lines.append(
             f"        signed by {step.signoff['name']} as {step.signoff['role']} "
             f"at {short_time(step.signoff['at'])}"
         )
+    return lines
+
+
+_HOST_ICONS = {"succeeded": "✓", "failed": "✗", "cancelled": "✗", "not_started": "–"}
+
+
+def _host_lines(hosts: list[dict[str, Any]]) -> list[str]:
+    """Per-host results of a fan-out step (``details["hosts"]``): one line each."""
+    if len(hosts) < 2 and all(host.get("ok") for host in hosts):
+        return []
+    lines = []
+    for host in hosts:
+        status = host.get("status") or ("succeeded" if host.get("ok") else "failed")
+        if status == "not_started":
+            lines.append(f"        – {host['host']}  not started")
+            continue
+        code = host.get("exit_code")
+        what = f"exit {code}" if code is not None else ""
+        if not host.get("ok") and host.get("reason"):
+            what = host["reason"]
+        duration = f"{float(host.get('duration') or 0):.1f}s"
+        batch = f"  batch {host['batch']}" if host.get("batch") else ""
+        icon = _HOST_ICONS.get(status, "?")
+        lines.append(f"        {icon} {host['host']}  {what}  {duration}{batch}")
     return lines
 
 

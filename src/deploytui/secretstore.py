@@ -7,7 +7,9 @@ keyring is usable (the headless default on servers) the error says exactly what 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
+from pathlib import Path
 
 SERVICE = "deploytui"
 ENV_PREFIX = "DEPLOYTUI_SECRET_"
@@ -66,9 +68,135 @@ def resolve_secrets(names: Iterable[str]) -> dict[str, str]:
     if missing:
         hints = ", ".join(f"deploytui secrets set {name}" for name in missing)
         envs = ", ".join(env_name(name) for name in missing)
+        if not keyring_usable():
+            raise SecretError(
+                f"missing secret{'s' if len(missing) > 1 else ''} {', '.join(missing)}: there is "
+                f"no usable keyring here ({backend_name()}), so set {envs} in the environment, "
+                "or install and unlock a system keyring and use `deploytui secrets set`"
+            )
         raise SecretError(
             f"missing secret{'s' if len(missing) > 1 else ''} {', '.join(missing)}: "
             f"store {'them' if len(missing) > 1 else 'it'} with `{hints}` "
             f"or set {envs} in the environment"
         )
     return found
+
+
+# -- managing secrets (``deploytui secrets``) ---------------------------------------------------
+#
+# A keyring cannot list what it holds, so the *names* (never values) of secrets stored through
+# deploytui are kept one per line in ``$XDG_CONFIG_HOME/deploytui/secret-names``.
+
+NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*$"
+NO_KEYRING_HELP = (
+    "no usable keyring on this machine (backend {backend}); install and unlock a system keyring "
+    "(GNOME Keyring / KWallet over D-Bus, macOS Keychain, Windows Credential Locker), or, for "
+    "CI and headless hosts, set {env} in the environment of the run instead"
+)
+
+
+def names_file() -> Path:
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "deploytui" / "secret-names"
+
+
+def check_name(name: str) -> str:
+    if not re.match(NAME_PATTERN, name):
+        raise SecretError(
+            f"'{name}' is not a secret name; use letters, digits and _ (e.g. api_token)"
+        )
+    return name
+
+
+def backend_name() -> str:
+    import keyring
+
+    backend = keyring.get_keyring()
+    return f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def keyring_usable() -> bool:
+    """Whether a real keyring backend is active (not the ``fail`` placeholder)."""
+    try:
+        import keyring
+        from keyring.backends import fail
+    except ImportError:
+        return False
+    return not isinstance(keyring.get_keyring(), fail.Keyring)
+
+
+def _no_keyring(name: str) -> SecretError:
+    return SecretError(NO_KEYRING_HELP.format(backend=backend_name(), env=env_name(name)))
+
+
+def stored_names() -> list[str]:
+    try:
+        lines = names_file().read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return sorted({line.strip() for line in lines if re.match(NAME_PATTERN, line.strip())})
+
+
+def _write_names(names: Iterable[str]) -> None:
+    path = names_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text("".join(f"{name}\n" for name in sorted(set(names))), encoding="utf-8")
+    temporary.replace(path)
+
+
+def set_secret(name: str, value: str) -> None:
+    """Store ``value`` in the keyring under service ``deploytui``; remember the name."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError
+
+    check_name(name)
+    if not value:
+        raise SecretError("an empty value cannot be stored")
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except NoKeyringError:
+        raise _no_keyring(name) from None
+    except KeyringError as error:
+        raise SecretError(f"the keyring refused to store '{name}': {error}") from None
+    _write_names([*stored_names(), name])
+
+
+def get_secret(name: str) -> tuple[str | None, str]:
+    """The value and where it came from (``environment`` or ``keyring``); ``None`` if unset."""
+    from keyring.errors import NoKeyringError
+
+    check_name(name)
+    value = os.environ.get(env_name(name))
+    if value is not None:
+        return value, "environment"
+    import keyring
+
+    try:
+        return keyring.get_password(SERVICE, name), "keyring"
+    except NoKeyringError:
+        raise _no_keyring(name) from None
+
+
+def delete_secret(name: str) -> bool:
+    """Remove the secret from the keyring; ``False`` when it was not there."""
+    import keyring
+    from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
+
+    check_name(name)
+    try:
+        keyring.delete_password(SERVICE, name)
+        deleted = True
+    except PasswordDeleteError:
+        deleted = False
+    except NoKeyringError:
+        raise _no_keyring(name) from None
+    except KeyringError as error:
+        raise SecretError(f"the keyring refused to delete '{name}': {error}") from None
+    _write_names(item for item in stored_names() if item != name)
+    return deleted
+
+
+def environment_names() -> list[str]:
+    """Secret names provided by ``DEPLOYTUI_SECRET_<NAME>`` variables (upper-cased)."""
+    return sorted(key[len(ENV_PREFIX) :] for key in os.environ if key.startswith(ENV_PREFIX))

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from deploytui.journal import Journal
 
 
 class _State:
@@ -81,6 +84,23 @@ class DemoService:
     def url(self) -> str:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}"
+
+    def replay(self, journal: Journal, run_id: str) -> None:
+        """Put the service back where the run left it, as a real shop would still be after a crash:
+        deployed at the version the last successful deploy step sent, checkout warmed up."""
+        from deploytui.journal.report import load_run_playbook
+
+        playbook = load_run_playbook(journal, run_id)[0].playbook
+        state = self._server.state
+        for event in journal.events(run_id, include_output=False):
+            if event.type == "step_started" and event.step_id == "checkout_selftest":
+                state.checkout_calls += 1
+            if event.type != "step_finished" or event.data.get("status") != "succeeded":
+                continue
+            step = playbook.step(event.step_id or "")
+            body = getattr(step, "json_body", None)
+            if getattr(step, "url", None) == "/api/deploy" and isinstance(body, dict):
+                state.version = str(body.get("version", state.version))
 
     def __enter__(self) -> DemoService:
         self._thread.start()

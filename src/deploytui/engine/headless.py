@@ -16,6 +16,7 @@ Answers files are YAML validated like playbooks (file:line:column on errors)::
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -104,8 +105,17 @@ def load_answers(path: Path | str) -> Answers:
         for item in error.errors():
             path_ = tuple(item["loc"])
             line, column = loaded.locate(path_)
-            problems.append(Problem(str(file), line, column, sentence_for_error(item, path_, data)))
+            problems.append(Problem(str(file), line, column, _sentence(item, path_, data)))
         raise PlaybookError(problems) from None
+
+
+def _sentence(item: Any, path: tuple[Any, ...], data: Any) -> str:
+    """Like the playbook's sentences, but naming the answers file and its own field names."""
+    if item["type"] == "extra_forbidden" and len(path) == 1:
+        guess = difflib.get_close_matches(str(path[0]), list(Answers.model_fields), n=1)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        return f"unknown field '{path[0]}' in the answers file{hint}"
+    return sentence_for_error(item, path, data).replace("the playbook", "the answers file")
 
 
 class HeadlessOperator:
@@ -199,5 +209,14 @@ class HeadlessOperator:
         return accepted
 
     def on_interrupted(self, step: StepBase, view: StepView) -> Decision:
-        decision = self._next_decision(step)
-        return decision if decision is not None else self.answers.on_interrupted
+        # Only an interruption answer (rerun, mark_done) is taken from the step's queue here; a
+        # retry or skip meant for a failure stays queued for that failure.
+        queue = self.answers.decisions.get(step.id, [])
+        index = self._used[step.id]
+        if index < len(queue) and queue[index].action in _INTERRUPTION_ACTIONS:
+            self._used[step.id] += 1
+            return queue[index]
+        return self.answers.on_interrupted
+
+
+_INTERRUPTION_ACTIONS = {DecisionAction.rerun, DecisionAction.mark_done}

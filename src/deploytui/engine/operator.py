@@ -102,7 +102,7 @@ class Operator(Protocol):
     def confirm_host_key(self, step: StepBase, view: StepView, key: HostKey) -> bool:
         """Accept a host key that known_hosts does not have (journaled with its fingerprint).
 
-        A *changed* key is shown as a possible attack; accepting it is still the operator's
-        call, never automatic.
+        Only *unknown* keys are offered. A *changed* key (known_hosts has another key for the
+        host) is refused by the ssh executor with a loud reason and never reaches this method.
         """
         ...

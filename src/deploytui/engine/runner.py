@@ -90,7 +90,8 @@ def describe_action(step: StepBase, targets: Targets) -> tuple[str | None, str |
         from deploytui.executors.http import resolve_url
 
         target = targets.http.get(step.target) if step.target else None
-        return f"{step.method} {resolve_url(step, target)}", step.target or "http"
+        url = f"{step.method} {resolve_url(step, target)}"
+        return url + step.mode_text(), step.target or "http"
     describe = getattr(step, "describe_action", None)
     if callable(describe):
         return describe(targets)
@@ -240,10 +241,10 @@ class Engine:
             phase = next(phase for phase in self.playbook.phases if phase.id == phase_id)
             phase_title, siblings = phase.title, phase.steps
         action = where = None
-        title = step.title
+        title, description = step.title, step.description
         try:
             shown_step = self.render(step, mask=True)
-            title = shown_step.title
+            title, description = shown_step.title, shown_step.description
             action, where = describe_action(shown_step, self.shown_targets)
         except (TemplateError, ValidationError) as error:
             action = f"(cannot render yet: {error})"
@@ -255,7 +256,7 @@ class Engine:
             index=[item.id for item in siblings].index(step.id) + 1,
             total=len(siblings),
             title=title,
-            description=step.description,
+            description=description,
             action=self.mask(action) if action else None,
             where=where,
             estimate=step.estimate,
@@ -341,6 +342,15 @@ class Engine:
             decision = self.operator.on_failure(step, self.view(step), failure)
             if decision.action == DecisionAction.rollback and not failure.can_rollback:
                 decision = Decision(action=DecisionAction.stop, reason="rollback not available")
+        if (
+            isinstance(step, GateStep)
+            and decision.action == DecisionAction.skip
+            and not decision.reason.startswith("gate overridden: ")
+        ):
+            # Skipping a blocked gate is going ahead despite a no-go: the audit trail says so.
+            decision = Decision(
+                action=DecisionAction.skip, reason=f"gate overridden: {decision.reason}"
+            )
         self._apply_decision(step, decision)
 
     def _handle_interrupted(self, step: StepBase) -> None:
@@ -379,6 +389,8 @@ class Engine:
             return
         view = self.view(step)
         attempt, began = self._start(step)
+        # The operator sees the step with templates rendered and secrets masked.
+        step = self._shown_or_raw(step)
         if isinstance(step, NoteStep | ConfirmStep):
             self._interject(step, self.operator.acknowledge(step, view))
             self._succeed(step, attempt, began)
@@ -394,6 +406,12 @@ class Engine:
             self._review_gate(step, view, attempt, began)
         else:
             raise TypeError(f"no handler for step kind {type(step).__name__}")
+
+    def _shown_or_raw(self, step: StepBase) -> StepBase:
+        try:
+            return self.render(step, mask=True)
+        except (TemplateError, ValidationError):
+            return step
 
     def _ask_inputs(self, step: InputStep, view: StepView) -> list[CapturedValue]:
         errors: dict[str, str] = {}
@@ -490,7 +508,9 @@ class Engine:
             return
         action, where = describe_action(shown, self.shown_targets)
         attempt, began = self._start(step, {"action": self.mask(action or ""), "where": where})
-        self._cancel.clear()
+        if not self._stop_requested.is_set():
+            # A stop that arrived while step_started was being written must still cancel it.
+            self._cancel.clear()
         recorder = OutputRecorder(
             journal=self.journal,
             run_id=self.run_id,
@@ -518,6 +538,7 @@ class Engine:
             )
         recorder.close()
         details = self.mask.data(result.details)
+        typed = [self._masked_value(value) for value in result.values]
         if self._stop_requested.is_set() and not result.ok:
             self._append(
                 EventType.step_interrupted,
@@ -538,12 +559,13 @@ class Engine:
             )
             return
         if not result.ok:
-            self._fail(step, attempt, began, result.reason or "the step failed", details)
+            self._fail(step, attempt, began, result.reason or "the step failed", details, typed)
             return
         values, missing = self._captures(step, recorder, result)
         if missing:
-            self._fail(step, attempt, began, missing, details)
+            self._fail(step, attempt, began, missing, details, typed)
             return
+        values.extend(typed)
         self._succeed(
             step,
             attempt,
@@ -607,20 +629,24 @@ class Engine:
         return values, ""
 
     def _fail(
-        self, step: StepBase, attempt: int, began: float, reason: str, details: dict[str, Any]
+        self,
+        step: StepBase,
+        attempt: int,
+        began: float,
+        reason: str,
+        details: dict[str, Any],
+        values: list[CapturedValue] | None = None,
     ) -> None:
         reason = self.mask(reason)
-        self._append(
-            EventType.step_finished,
-            step_id=step.id,
-            attempt=attempt,
-            data={
-                "status": StepStatus.failed.value,
-                "reason": reason,
-                "duration": round(time.monotonic() - began, 3),
-                "details": details,
-            },
-        )
+        data: dict[str, Any] = {
+            "status": StepStatus.failed.value,
+            "reason": reason,
+            "duration": round(time.monotonic() - began, 3),
+            "details": details,
+        }
+        if values:  # typed figures an executor measured (a sampled p95 that missed its target)
+            data["values"] = [value.model_dump(mode="json") for value in values]
+        self._append(EventType.step_finished, step_id=step.id, attempt=attempt, data=data)
         if reason.endswith(CANCELLED) or not isinstance(step, AutomatedStep):
             return
         automatic_retries = sum(
@@ -673,6 +699,8 @@ def start_run(
             "overrides": overrides or {},
             "mode": mode,
             "playbook_sha256": loaded.sha256,
+            # --targets FILE: kept so resume and show use the same hosts.
+            **({"targets": loaded.targets_file.record()} if loaded.targets_file else {}),
         },
     )
     return run_id

@@ -26,8 +26,32 @@ def _http(playbook: Playbook, targets: Targets) -> Executor:
     return HttpExecutor(targets.http)
 
 
+def _ssh(playbook: Playbook, targets: Targets) -> Executor:
+    from deploytui.executors.ssh import SshExecutor
+
+    return SshExecutor(targets)
+
+
+def _tls_cert(playbook: Playbook, targets: Targets) -> Executor:
+    from deploytui.executors.tls_expiry import TlsCertExecutor
+
+    return TlsCertExecutor(targets)
+
+
+def _mongo(playbook: Playbook, targets: Targets) -> Executor:
+    from deploytui.executors.mongo import MongoExecutor
+
+    return MongoExecutor(targets.mongo)
+
+
 # Step kind → factory. Remote kinds (ssh, mongo) register here beside these.
-FACTORIES: dict[str, ExecutorFactory] = {"local": _local, "http": _http}
+FACTORIES: dict[str, ExecutorFactory] = {
+    "local": _local,
+    "http": _http,
+    "ssh": _ssh,
+    "tls_cert": _tls_cert,
+    "mongo": _mongo,
+}
 
 
 class ExecutorSet:

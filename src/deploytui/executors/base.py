@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from deploytui.model.fields import CapturedValue
 from deploytui.model.steps import StepBase
 
 OutputCallback = Callable[[str, str], None]
@@ -57,6 +58,11 @@ class ExecResult(BaseModel):
     reason: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
     captures: dict[str, str] = Field(default_factory=dict)
+    values: list[CapturedValue] = Field(
+        default_factory=list,
+        description="Typed figures (sampled p95, days left...) journaled with the result, even "
+        "when the step fails, so the operator sees them; breaches are recorded like answers'.",
+    )
     unknown_host_keys: list[HostKey] = Field(default_factory=list)
 
 

@@ -48,6 +48,11 @@ def stop_process_group(process: subprocess.Popen[bytes]) -> None:
             continue
 
 
+def _seconds_text(seconds: float) -> str:
+    """Short timeouts as "0.5s" (format_duration would round them to "0s"), longer as "5m"."""
+    return f"{seconds:g}s" if seconds < 60 else format_duration(seconds)
+
+
 class LocalExecutor:
     kind = "local"
 
@@ -100,7 +105,7 @@ class LocalExecutor:
             if ctx.cancelled.is_set():
                 stopped = CANCELLED
             elif deadline is not None and time.monotonic() > deadline:
-                stopped = f"timed out after {format_duration(step.timeout or 0)}"
+                stopped = f"timed out after {_seconds_text(step.timeout or 0)}"
             if stopped:
                 stop_process_group(process)
         code = process.wait()

@@ -12,9 +12,9 @@ from pydantic import BaseModel
 
 from deploytui.journal.state import RunState
 from deploytui.journal.store import Journal
-from deploytui.model.events import RunRecord, StepStatus
+from deploytui.model.events import EventType, RunRecord, StepStatus
 from deploytui.model.playbook import ROLLBACK_PHASE_ID
-from deploytui.playbook.loader import LoadedPlaybook, parse_playbook
+from deploytui.playbook.loader import LoadedPlaybook, TargetsFile, parse_playbook
 
 
 class StepReport(BaseModel):
@@ -79,11 +79,19 @@ class RunReport(BaseModel):
 
 
 def load_run_playbook(journal: Journal, run_id: str) -> tuple[LoadedPlaybook, dict[str, str]]:
-    """The playbook a run was started with (its snapshot), with the run's variable overrides."""
+    """The playbook a run was started with (its snapshot), with the run's variable overrides
+    and the latest ``--targets`` file it was started or resumed with."""
     text, path = journal.snapshot(run_id)
-    first = journal.events(run_id, after_seq=0, include_output=False)[:1]
-    overrides = dict(first[0].data.get("overrides", {})) if first else {}
-    return parse_playbook(text, path, overrides=overrides or None), overrides
+    events = journal.events(run_id, after_seq=0, include_output=False)
+    overrides = dict(events[0].data.get("overrides", {})) if events else {}
+    targets = None
+    for event in events:
+        if event.type in {EventType.run_started, EventType.run_resumed}:
+            recorded = event.data.get("targets")
+            if isinstance(recorded, dict):
+                targets = TargetsFile(path=recorded["path"], text=recorded["text"])
+    loaded = parse_playbook(text, path, overrides=overrides or None, targets=targets)
+    return loaded, overrides
 
 
 def build_report(journal: Journal, run_id: str) -> RunReport:

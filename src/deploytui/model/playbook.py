@@ -61,6 +61,7 @@ class HttpTarget(Strict):
     base_url: str = Field(description="e.g. https://api.example.com")
     headers: dict[str, str] = Field(default_factory=dict, description="Sent with every request.")
     verify_tls: bool = Field(default=True, description="Verify certificates (default true).")
+    ca_file: str | None = Field(default=None, description="CA bundle (PEM) to trust instead.")
     timeout: float = Field(default=10.0, description="Per-request timeout.")
 
     @field_validator("timeout", mode="before")
@@ -209,11 +210,12 @@ class Playbook(Strict):
         }
 
     def capture_names(self) -> set[str]:
+        """Every value name automated steps provide (captures, sampled figures...)."""
         return {
-            capture.name
+            name
             for _, step in self.ordered_steps()
             if isinstance(step, AutomatedStep)
-            for capture in step.capture
+            for name in step.value_names()
         }
 
     @property

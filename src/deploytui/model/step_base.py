@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from deploytui.model.fields import NAME_PATTERN, SourceRef, Strict
-from deploytui.model.values import InvalidValue, parse_duration
+from deploytui.model.values import InvalidValue, parse_duration, parse_duration_exact
 
 STEP_ID_PATTERN = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 
@@ -45,7 +45,7 @@ def duration_seconds_bare(value: Any) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     try:
-        return float(parse_duration(str(value), bare_unit="s"))
+        return parse_duration_exact(str(value), bare_unit="s")
     except InvalidValue as error:
         raise ValueError(str(error)) from None
 
@@ -115,3 +115,7 @@ class AutomatedStep(StepBase):
     @property
     def automated(self) -> bool:
         return True
+
+    def value_names(self) -> list[str]:
+        """Names this step provides as ``{{ inputs.NAME }}`` (captures, sampled figures...)."""
+        return [capture.name for capture in self.capture]

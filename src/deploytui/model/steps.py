@@ -13,6 +13,9 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from deploytui.model.fields import InputField, Strict
+from deploytui.model.http_step import HttpAuth, HttpPoll, HttpSample, HttpStep, JsonCheck
+from deploytui.model.mongo_step import MongoStep
+from deploytui.model.ssh_step import SshStep
 from deploytui.model.step_base import (
     STEP_ID_PATTERN,
     AutomatedStep,
@@ -22,13 +25,22 @@ from deploytui.model.step_base import (
     duration_seconds,
     duration_seconds_bare,
 )
+from deploytui.model.tls_step import TlsCertStep
 
 __all__ = [
     "STEP_ID_PATTERN",
     "AutomatedStep",
     "Capture",
+    "HttpAuth",
+    "HttpPoll",
+    "HttpSample",
+    "HttpStep",
+    "JsonCheck",
+    "MongoStep",
     "OnFailure",
+    "SshStep",
     "StepBase",
+    "TlsCertStep",
     "duration_seconds",
     "duration_seconds_bare",
 ]
@@ -126,54 +138,29 @@ class LocalStep(AutomatedStep):
         return value
 
 
-class JsonCheck(Strict):
-    """A check on a field of a JSON response, by dotted path (``data.items.0.status``)."""
-
-    path: str = Field(description="Dotted path into the JSON body.")
-    equals: Any = Field(default=None, description="Expected value (compared as text).")
-    exists: bool = Field(default=True, description="The path must exist.")
-
-
-class HttpStep(AutomatedStep):
-    """An HTTP request with expectations on status, latency and body."""
-
-    kind: Literal["http"]
-    target: str | None = Field(default=None, description="Name of an http target (base URL).")
-    url: str = Field(description="Path under the target's base URL, or a full URL.")
-    method: str = Field(default="GET", description="HTTP method.")
-    headers: dict[str, str] = Field(default_factory=dict, description="Request headers.")
-    body: str | None = Field(default=None, description="Raw request body.")
-    json_body: Any = Field(default=None, alias="json", description="JSON request body.")
-    expect_status: list[int] = Field(default_factory=lambda: [200], description="OK statuses.")
-    max_latency: float | None = Field(default=None, description="Fail above this (ms).")
-    json_checks: list[JsonCheck] = Field(default_factory=list, description="JSON field checks.")
-    verify_tls: bool | None = Field(default=None, description="Override the target's setting.")
-
-    @field_validator("expect_status", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, int) else value
-
-    @field_validator("method")
-    @classmethod
-    def _upper(cls, value: str) -> str:
-        return value.upper()
-
-    @field_validator("max_latency", mode="before")
-    @classmethod
-    def _latency_ms(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            text = value.strip().lower()
-            if text.endswith("ms"):
-                return float(text[:-2])
-            if text.endswith("s"):
-                return float(text[:-1]) * 1000
-        return value
-
-
 Step = Annotated[
-    NoteStep | ConfirmStep | InputStep | SignoffStep | GateStep | LocalStep | HttpStep,
+    NoteStep
+    | ConfirmStep
+    | InputStep
+    | SignoffStep
+    | GateStep
+    | LocalStep
+    | HttpStep
+    | TlsCertStep
+    | MongoStep
+    | SshStep,
     Field(discriminator="kind"),
 ]
 
-STEP_KINDS: tuple[str, ...] = ("note", "confirm", "input", "signoff", "gate", "local", "http")
+STEP_KINDS: tuple[str, ...] = (
+    "note",
+    "confirm",
+    "input",
+    "signoff",
+    "gate",
+    "local",
+    "http",
+    "tls_cert",
+    "mongo",
+    "ssh",
+)

@@ -15,6 +15,8 @@ from urllib.parse import urlparse
 
 SIZE_UNITS: dict[str, int] = {
     "b": 1,
+    "byte": 1,
+    "bytes": 1,
     "kb": 1000,
     "mb": 1000**2,
     "gb": 1000**3,
@@ -129,6 +131,11 @@ def parse_duration(text: str, bare_unit: str = "m") -> int:
     A bare number is read in ``bare_unit`` (minutes by default, as checklists say
     "____ minutes").
     """
+    return round(parse_duration_exact(text, bare_unit))
+
+
+def parse_duration_exact(text: str, bare_unit: str = "m") -> float:
+    """Like ``parse_duration`` but keeps fractions of a second ("0.5s" for timeouts)."""
     raw = text.strip().lower()
     if not raw:
         raise InvalidValue("a duration is required, e.g. 15m or 1h30m")
@@ -145,7 +152,7 @@ def parse_duration(text: str, bare_unit: str = "m") -> int:
     else:
         if number < 0 or not math.isfinite(number):
             raise InvalidValue("a duration cannot be negative")
-        return round(number * DURATION_UNITS[bare_unit])
+        return number * DURATION_UNITS[bare_unit]
     total = 0.0
     position = 0
     for match in _DURATION_PART.finditer(raw):
@@ -158,7 +165,7 @@ def parse_duration(text: str, bare_unit: str = "m") -> int:
         position = match.end()
     if position != len(raw) or position == 0:
         raise InvalidValue(f"'{text}' is not a duration; write it like 15m, 1h30m, 90s or 00:25")
-    return round(total)
+    return total
 
 
 def format_duration(seconds: float) -> str:

@@ -50,7 +50,9 @@ def _check_templates(
             if ref.default is not None or ref.name in known[ref.namespace]:
                 continue
             full = f"{{{{ {ref.namespace}.{ref.name} }}}}"
-            if ref.namespace == "inputs":
+            if ref.namespace == "inputs" and ref.name in known.get("all_inputs", set()):
+                reason = f"{full} is only answered later in the playbook, not {where}"
+            elif ref.namespace == "inputs":
                 reason = f"{full} is not answered or captured by any step {where}"
             elif ref.namespace == "secrets":
                 reason = f"{full} is not declared under 'secrets:'"
@@ -89,6 +91,7 @@ def check_playbook(playbook: Playbook, data: dict[str, Any]) -> list[Finding]:
         "secrets": set(playbook.secrets),
         "run": set(RUN_FIELDS),
         "inputs": set(),
+        "all_inputs": set(playbook.input_fields()) | playbook.capture_names(),
     }
     findings.extend(_check_targets(playbook, data, known))
 
@@ -120,11 +123,14 @@ def check_playbook(playbook: Playbook, data: dict[str, Any]) -> list[Finding]:
             roles.add(step.role)
         if isinstance(step, HttpStep):
             findings.extend(_check_http(step, path, playbook))
+        reference_problems = getattr(step, "reference_problems", None)
+        if callable(reference_problems):  # kinds that name targets check them themselves
+            findings.extend(((*path, *where), why) for where, why in reference_problems(playbook))
         new_names: list[str] = []
         if isinstance(step, InputStep):
             new_names = [field.id for field in step.fields]
         elif isinstance(step, AutomatedStep):
-            new_names = [capture.name for capture in step.capture]
+            new_names = step.value_names()
         for name in new_names:
             if name in known["inputs"] and phase_id != ROLLBACK_PHASE_ID:
                 findings.append((path, f"the value name '{name}' is used by two steps"))
@@ -148,7 +154,9 @@ def _check_targets(
         "run": known["run"],
         "inputs": set(),
     }
-    yield from _check_templates(data.get("targets") or {}, ("targets",), static, "(targets)")
+    yield from _check_templates(
+        data.get("targets") or {}, ("targets",), static, "(targets use only vars and secrets)"
+    )
     hosts = set(playbook.targets.ssh)
     for group, members in playbook.targets.groups.items():
         if group in hosts:
@@ -164,6 +172,15 @@ def _check_targets(
             yield (
                 ("targets", "ssh", name, "jump"),
                 f"jump host '{host.jump}' is not an ssh target" + _hint(host.jump, hosts),
+            )
+        chain, hop = [name], host.jump
+        while hop is not None and hop in hosts and hop not in chain:
+            chain.append(hop)
+            hop = playbook.targets.ssh[hop].jump
+        if hop is not None and hop in chain:
+            yield (
+                ("targets", "ssh", name, "jump"),
+                f"jump hosts go round in a loop: {' → '.join([*chain, hop])}",
             )
 
 

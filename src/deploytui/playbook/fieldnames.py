@@ -25,6 +25,9 @@ _CHILD_MODELS: dict[str, type[BaseModel]] = {
     "require": st.GateCondition,
     "capture": st.Capture,
     "json_checks": st.JsonCheck,
+    "auth": st.HttpAuth,
+    "poll": st.HttpPoll,
+    "sample": st.HttpSample,
 }
 _TARGET_MODELS: dict[str, type[BaseModel]] = {
     "ssh": pb.SshHost,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,26 @@ class PlaybookError(Exception):
         super().__init__("\n".join(str(problem) for problem in problems))
 
 
+@dataclass(frozen=True)
+class TargetsFile:
+    """An inventory override (``--targets FILE``): YAML whose content replaces ``targets:``.
+
+    The same playbook then runs against staging or test hosts. The run journals the file's path
+    and text so ``resume`` and ``show`` use the same targets unless a new file is given.
+    """
+
+    path: str
+    text: str
+
+    @classmethod
+    def read(cls, path: Path | str) -> TargetsFile:
+        return cls(path=str(path), text=read_text(Path(path)).replace("\r\n", "\n"))
+
+    def record(self) -> dict[str, str]:
+        """What the journal keeps (in ``run_started`` / ``run_resumed`` data)."""
+        return {"path": os.path.abspath(self.path), "text": self.text}
+
+
 @dataclass
 class LoadedPlaybook:
     """A validated playbook with the text it came from (stored as the run's snapshot)."""
@@ -49,6 +70,7 @@ class LoadedPlaybook:
     path: str
     sha256: str
     locations: LoadedYaml = field(repr=False, default_factory=lambda: LoadedYaml(None))
+    targets_file: TargetsFile | None = None
 
 
 def read_text(path: Path) -> str:
@@ -70,16 +92,56 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def load_playbook(path: Path | str, *, overrides: dict[str, str] | None = None) -> LoadedPlaybook:
+def load_playbook(
+    path: Path | str,
+    *,
+    overrides: dict[str, str] | None = None,
+    targets: TargetsFile | None = None,
+) -> LoadedPlaybook:
     """Load and validate a playbook file."""
     file = Path(path)
-    return parse_playbook(read_text(file), str(file), overrides=overrides)
+    return parse_playbook(read_text(file), str(file), overrides=overrides, targets=targets)
+
+
+def _merge_targets(loaded: LoadedYaml, targets: TargetsFile) -> None:
+    """Put a targets file's content in place of ``targets:``, positions included."""
+    try:
+        override = load_yaml(targets.text.replace("\r\n", "\n"))
+    except YamlProblem as problem:
+        raise PlaybookError(
+            [Problem(targets.path, problem.line, problem.column, problem.message)]
+        ) from None
+    content, prefix = override.data, ()
+    if isinstance(content, dict) and list(content) == ["targets"]:
+        content, prefix = content["targets"], ("targets",)  # a file with a top-level targets:
+    if content is None:
+        content = {}
+    if not isinstance(content, dict):
+        raise PlaybookError(
+            [Problem(targets.path, 1, 1, "a targets file is a mapping: ssh, groups, http, mongo")]
+        )
+    loaded.data["targets"] = content
+    loaded.locations = {
+        path: where for path, where in loaded.locations.items() if path[:1] != ("targets",)
+    }
+    for path, where in override.locations.items():
+        if path[: len(prefix)] == prefix:
+            loaded.locations[("targets", *path[len(prefix) :])] = where
+
+
+def _file_of(path: tuple[Any, ...], filename: str, targets: TargetsFile | None) -> str:
+    return targets.path if targets is not None and path[:1] == ("targets",) else filename
 
 
 def parse_playbook(
-    text: str, filename: str = "<playbook>", *, overrides: dict[str, str] | None = None
+    text: str,
+    filename: str = "<playbook>",
+    *,
+    overrides: dict[str, str] | None = None,
+    targets: TargetsFile | None = None,
 ) -> LoadedPlaybook:
-    """Validate playbook text. ``overrides`` replace declared variables (``--var k=v``)."""
+    """Validate playbook text. ``overrides`` replace declared variables (``--var k=v``);
+    ``targets`` replaces the ``targets:`` section (``--targets FILE``)."""
     from deploytui.playbook.checks import check_playbook
 
     text = text.replace("\r\n", "\n")
@@ -94,6 +156,8 @@ def parse_playbook(
         raise PlaybookError(
             [Problem(filename, 1, 1, "a playbook is a mapping with name, phases and more")]
         )
+    if targets is not None:
+        _merge_targets(loaded, targets)
     problems: list[Problem] = []
     if overrides:
         variables = data.get("variables")
@@ -108,10 +172,10 @@ def parse_playbook(
     try:
         playbook = Playbook.model_validate(data)
     except ValidationError as error:
-        problems.extend(_explain(error, loaded, filename))
+        problems.extend(_explain(error, loaded, filename, targets))
         raise PlaybookError(_sorted(problems)) from None
     problems.extend(
-        Problem(filename, *loaded.locate(path), message)
+        Problem(_file_of(path, filename, targets), *loaded.locate(path), message)
         for path, message in check_playbook(playbook, data)
     )
     if problems:
@@ -122,6 +186,7 @@ def parse_playbook(
         path=filename,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         locations=loaded,
+        targets_file=targets,
     )
 
 
@@ -150,14 +215,24 @@ def describe_path(path: tuple[Any, ...], data: Any) -> str:
     return f"{text}{label}" if text else "the playbook"
 
 
-def _explain(error: ValidationError, loaded: LoadedYaml, filename: str) -> list[Problem]:
+def _explain(
+    error: ValidationError, loaded: LoadedYaml, filename: str, targets: TargetsFile | None = None
+) -> list[Problem]:
     problems = []
     for item in error.errors():
         loc = tuple(item["loc"])
         data_path = _data_path(loc, loaded.data)
         line, column = loaded.locate(data_path)
+        if item["type"] == "union_tag_invalid":
+            # Point at the misspelt ``kind:`` itself rather than the start of the step.
+            line, column = loaded.locate((*data_path, "kind"))
         problems.append(
-            Problem(filename, line, column, sentence_for_error(item, data_path, loaded.data))
+            Problem(
+                _file_of(data_path, filename, targets),
+                line,
+                column,
+                sentence_for_error(item, data_path, loaded.data),
+            )
         )
     return problems
 

@@ -103,7 +103,18 @@ def load_yaml(text: str) -> LoadedYaml:
     if "\x00" in text:
         raise YamlProblem("the file contains NUL bytes; it looks binary, not YAML")
     _check_depth(text)
-    loader = _Loader(text)
+    try:
+        # The reader checks for unprintable characters already in the constructor.
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as error:
+        line = text[: error.position].count("\n") + 1
+        column = error.position - (text.rfind("\n", 0, error.position) + 1) + 1
+        raise YamlProblem(
+            f"the file contains a control character (#x{error.character:04x}); "
+            "it looks binary, not YAML",
+            line,
+            column,
+        ) from None
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as error:

@@ -1,0 +1,1 @@
+"""Modal dialogs the run screen opens to answer the engine's questions."""

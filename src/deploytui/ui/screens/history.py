@@ -1,0 +1,338 @@
+"""History: past runs filtered by playbook and status, a run as a timeline, any step's output.
+
+The timeline is built from ``journal.report.build_report``, the same structure ``deploytui show``
+and the exports use, so the three always agree. Reads happen in thread workers.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.markup import escape
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Log, Select, Static, Tree
+from textual.widgets.tree import TreeNode
+
+from deploytui.journal.report import PhaseReport, RunReport, StepReport
+from deploytui.model.events import RunRecord, RunStatus, StepStatus
+from deploytui.model.values import format_duration
+from deploytui.ui.text import against, breach, rich_cell, run_status, step_icon
+from deploytui.ui.widgets.phase_list import plain_title
+
+ALL = "all"
+
+
+def export_available() -> bool:
+    return importlib.util.find_spec("deploytui.export") is not None
+
+
+class HistoryScreen(Screen[None]):
+    """Runs, newest first, filtered by playbook and status."""
+
+    HELP_TITLE = "History"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "open run"),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[RunRecord] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("[b]History[/b] · past runs, newest first", id="history-title")
+        with Horizontal(id="filters"):
+            yield Select[str]([], prompt="All playbooks", id="filter-playbook", allow_blank=True)
+            statuses = [(status.value.replace("_", " "), status.value) for status in RunStatus]
+            yield Select[str](statuses, prompt="All statuses", id="filter-status")
+        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        table.add_columns("run", "playbook", "status", "started", "took", "operator")
+        self.load()
+        table.focus()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self.load()
+
+    def _filter(self, select_id: str) -> str | None:
+        select = self.query_one(select_id, Select)
+        return None if select.is_blank() else str(select.value)
+
+    @work(thread=True, exclusive=True, group="history-load")
+    def load(self) -> None:
+        journal = self.app.journal  # type: ignore[attr-defined]
+        playbook = self._filter("#filter-playbook")
+        status = self._filter("#filter-status")
+        statuses = None
+        if status:
+            statuses = [RunStatus(status)]
+            if status == RunStatus.interrupted.value:
+                statuses = [RunStatus.running, RunStatus.waiting]
+        records = journal.runs(limit=500, playbook=playbook, statuses=statuses)
+        names = sorted({record.playbook_name for record in journal.runs(limit=2000)})
+        self.app.call_from_thread(self.show, records, names)
+
+    def cell(self, markup: str) -> Text:
+        return rich_cell(markup, self.app.theme_variables)
+
+    def show(self, records: list[RunRecord], names: list[str]) -> None:
+        from deploytui.console import run_duration, short_time
+
+        self.records = records
+        select = self.query_one("#filter-playbook", Select)
+        current = None if select.is_blank() else select.value
+        with select.prevent(Select.Changed):
+            select.set_options([(name, name) for name in names])
+            if current in names:
+                select.value = current
+        table = self.query_one("#runs", DataTable)
+        table.clear()
+        for record in records:
+            table.add_row(
+                record.id,
+                escape(f"{record.playbook_name} v{record.playbook_version}"),
+                self.cell(run_status(record.status)),
+                short_time(record.started_at),
+                run_duration(record),
+                escape(record.operator),
+                key=record.id,
+            )
+        table.border_title = f"{len(records)} run{'s' if len(records) != 1 else ''}"
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        table = self.query_one("#runs", DataTable)
+        if self.focused is table and 0 <= table.cursor_row < len(self.records):
+            self.app.push_screen(RunDetailScreen(self.records[table.cursor_row].id))
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+def _step_label(step: StepReport, variables: dict[str, object]) -> str:
+    timing = against(step.duration, step.estimate) if step.status != StepStatus.pending else ""
+    extras = [timing] if timing else []
+    if step.attempts > 1:
+        extras.append(f"{step.attempts} attempts")
+    if step.marked_done:
+        extras.append("marked done")
+    extra = f"  [dim]{' · '.join(extras)}[/]" if extras else ""
+    title = plain_title(step.title, variables)
+    return f"{step_icon(step.status)} {escape(title)} [dim]({escape(step.kind)})[/]{extra}"
+
+
+def _step_details(step: StepReport) -> list[str]:
+    lines = []
+    if step.reason and step.status in {
+        StepStatus.skipped,
+        StepStatus.failed,
+        StepStatus.interrupted,
+    }:
+        lines.append(f"[$warning]{step.status.value}: {escape(step.reason)}[/]")
+    elif step.marked_done and step.reason:
+        lines.append(f"note: {escape(step.reason)}")
+    if step.attempts > 1:
+        lines.extend(f"[$error]✗ failed attempt:[/] {escape(item)}" for item in step.failures)
+    for decision in step.decisions:
+        reason = f": {escape(str(decision.get('reason')))}" if decision.get("reason") else ""
+        lines.append(f"→ {escape(decision['action'].replace('_', ' '))}{reason}")
+    for value in step.values:
+        line = f"{escape(value['label'])}: [b]{escape(str(value['display']))}[/b]"
+        if value.get("breach"):
+            line += "  " + breach(value["breach"])
+        lines.append(line)
+    if step.signoff:
+        from deploytui.console import short_time
+
+        lines.append(
+            f"signed by [b]{escape(step.signoff['name'])}[/b] as {escape(step.signoff['role'])}"
+            f" at {short_time(step.signoff['at'])}"
+        )
+    for host in step.details.get("hosts", []) or []:
+        icon = step_icon(StepStatus.succeeded if host.get("ok") else StepStatus.failed)
+        reason = f" · {escape(str(host['reason']))}" if host.get("reason") else ""
+        lines.append(f"{icon} {escape(str(host.get('host')))}{reason}")
+    return lines
+
+
+class RunDetailScreen(Screen[None]):
+    """One run as a timeline of phases and steps; enter on a step shows its full output."""
+
+    HELP_TITLE = "Run detail"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("o", "output", "output"),
+        Binding("e", "export", "export"),
+        Binding("escape", "back", "back"),
+    ]
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.report: RunReport | None = None
+        self.variables: dict[str, object] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="detail-header")
+        yield Tree("run", id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        tree = self.query_one(Tree)
+        tree.show_root = False
+        tree.guide_depth = 3
+        tree.focus()
+        self.load()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "export":
+            return export_available()
+        return True
+
+    @work(thread=True, exclusive=True, group="detail-load")
+    def load(self) -> None:
+        from deploytui.journal.report import build_report, load_run_playbook
+
+        journal = self.app.journal  # type: ignore[attr-defined]
+        report = build_report(journal, self.run_id)
+        variables = dict(load_run_playbook(journal, self.run_id)[0].playbook.variables)
+        self.app.call_from_thread(self.show, report, variables)
+
+    def cell(self, markup: str) -> Text:
+        return rich_cell(markup, self.app.theme_variables)
+
+    def show(self, report: RunReport, variables: dict[str, object]) -> None:
+        from deploytui.console import run_duration, short_time
+
+        self.report = report
+        self.variables = variables
+        record = report.run
+        window = f" of a {format_duration(report.budget)} window" if report.budget else ""
+        chain = (
+            f"[$success]✓ journal verified[/] [dim]({escape(report.chain_message)})[/]"
+            if report.chain_ok
+            else f"[bold $error]✗ journal TAMPERED: {escape(report.chain_message)}[/]"
+        )
+        lines = [
+            f"[b]{escape(record.playbook_name)} v{escape(record.playbook_version)}[/b] · run "
+            f"[b]{record.id}[/b] · {run_status(record.status)}",
+            f"operator {escape(record.operator)} on {escape(record.host)} · started "
+            f"{short_time(record.started_at)} · took {run_duration(record)}{window}",
+            chain,
+        ]
+        if report.breaches:
+            lines.append(
+                "  ".join(breach(f"{item['label']}: {item['breach']}") for item in report.breaches)
+            )
+        self.query_one("#detail-header", Static).update("\n".join(lines))
+        tree: Tree[Any] = self.query_one(Tree)
+        tree.clear()
+        phases = list(report.phases)
+        if report.rollback is not None and report.rolling_back:
+            phases.append(report.rollback)
+        for phase in phases:
+            self._add_phase(tree.root, phase)
+        if report.rollback is not None and not report.rolling_back:
+            tree.root.add_leaf(self.cell(f"[dim]↺ {escape(report.rollback.title)}: not needed[/]"))
+        tree.root.expand_all()
+
+    def _add_phase(self, root: TreeNode[Any], phase: PhaseReport) -> None:
+        label = (
+            f"{step_icon(phase.status)} [b]{escape(phase.title)}[/b]  "
+            f"[dim]{against(phase.elapsed, phase.estimate)}[/]"
+        )
+        node = root.add(self.cell(label), data=None)
+        for step in phase.steps:
+            label = _step_label(step, self.variables)
+            child = node.add(self.cell(label), data=step.step_id)
+            for line in _step_details(step):
+                child.add_leaf(self.cell(line), data=step.step_id)
+            if not child.children:
+                child.allow_expand = False
+
+    def on_tree_node_selected(self, event: Tree.NodeSelected[Any]) -> None:
+        if event.node.data and not event.node.children:
+            self.action_output()
+
+    def action_output(self) -> None:
+        node = self.query_one(Tree).cursor_node
+        if node is None or not node.data:
+            self.notify("Move to a step to see its output.", timeout=3)
+            return
+        self.app.push_screen(OutputScreen(self.run_id, str(node.data)))
+
+    def action_export(self) -> None:
+        from deploytui.ui.dialogs.export import ExportDialog
+
+        folder = self.app.cwd or Path.cwd()  # type: ignore[attr-defined]
+        self.app.push_screen(ExportDialog(self.run_id, folder), self.export_chosen)
+
+    def export_chosen(self, choice: tuple[str, Path] | None) -> None:
+        if choice is not None:
+            self.export(*choice)
+
+    @work(thread=True, exclusive=True, group="detail-export")
+    def export(self, fmt: str, path: Path) -> None:
+        """Render and write the report off the event loop, as ``deploytui export`` does."""
+        from deploytui.export import build_document, render, write_atomic
+
+        try:
+            document = build_document(self.app.journal, self.run_id)  # type: ignore[attr-defined]
+            write_atomic(path, render(document, fmt))  # type: ignore[arg-type]
+        except (OSError, ValueError) as error:
+            self.app.call_from_thread(
+                self.notify, f"export failed: {error}", severity="error", timeout=10
+            )
+            return
+        self.app.call_from_thread(self.notify, f"wrote the {fmt} report to {path}", timeout=8)
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+
+class OutputScreen(Screen[None]):
+    """The full journaled output of one step (its last attempt)."""
+
+    HELP_TITLE = "Step output"
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back")]
+
+    def __init__(self, run_id: str, step_id: str) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.step_id = step_id
+
+    def compose(self) -> ComposeResult:
+        yield Log(id="full-output", highlight=False, auto_scroll=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        log = self.query_one(Log)
+        log.border_title = f"Output · run {self.run_id} · step {self.step_id}"
+        log.focus()
+        self.load()
+
+    @work(thread=True, exclusive=True, group="output-load")
+    def load(self) -> None:
+        lines = self.app.journal.output(self.run_id, self.step_id)  # type: ignore[attr-defined]
+        self.app.call_from_thread(self.show, lines)
+
+    def show(self, lines: list[str]) -> None:
+        log = self.query_one(Log)
+        log.write_lines(lines or ["(this step printed nothing)"])
+        log.border_subtitle = f"{len(lines)} lines"
+        log.scroll_home(animate=False)
+
+    def action_back(self) -> None:
+        self.dismiss()

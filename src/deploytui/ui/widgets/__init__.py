@@ -1,0 +1,1 @@
+"""Widgets of the run, home and history screens (attributes down, messages up)."""

@@ -1,0 +1,301 @@
+"""Crash and resume, for real: a headless run in a subprocess is killed mid-step (SIGKILL) or
+stopped (SIGINT, SIGHUP), resumed, and the journal must show every step completed exactly once,
+the interrupted step handled per its ``idempotent`` flag and the answers, no captured value or
+sign-off lost, and an intact hash chain.
+
+By default a few kill points are tried; ``--exhaustive`` kills the demo at every step.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from deploytui.demo import bundled_playbook
+from deploytui.playbook.loader import load_playbook
+from tests.core_helpers import PYTHON, cli, playbook_text, query, wait_for
+
+CRASH = """
+name: crash-test
+phases:
+  - id: before
+    title: Before
+    steps:
+      - id: facts
+        kind: input
+        title: Facts
+        fields:
+          - {id: size, type: size}
+          - {id: ok, type: choice, options: [YES, NO, N/A]}
+      - {id: lead, kind: signoff, title: Lead, role: Lead}
+  - id: work
+    title: Work
+    steps:
+      - id: produce
+        kind: local
+        title: Produce a token (not idempotent)
+        command: echo "token=tk-42"; sleep 1; echo produced
+        capture: [{name: token, pattern: "token=(\\\\S+)"}]
+      - id: settle
+        kind: local
+        title: Settle (idempotent)
+        idempotent: true
+        command: echo settling; sleep 1; echo settled
+      - id: use
+        kind: local
+        title: Use the answers
+        command: echo using {{ inputs.token }} {{ inputs.size }}; sleep 0.5
+  - id: after
+    title: After
+    steps:
+      - {id: qa, kind: signoff, title: QA, role: QA, distinct_from: [Lead]}
+      - id: final
+        kind: local
+        title: Final (not idempotent)
+        command: echo finishing; sleep 1; echo finished
+rollback:
+  steps:
+    - {id: undo, kind: local, title: Undo, command: echo undo}
+"""
+ANSWERS = """
+operator: crash-tester
+inputs: {size: 4.2 GB, ok: N/A}
+signoffs: {Lead: Ana Silva, QA: Joe Park}
+on_interrupted: rerun
+decisions:
+  final: [{mark_done: "finished by hand before the crash"}]
+"""
+EXPECTED_VALUES = {"size": "4.2 GB", "ok": "N/A", "token": "tk-42"}
+EXPECTED_SIGNOFFS = {"Lead": "Ana Silva", "QA": "Joe Park"}
+
+
+def setup_files(tmp_path: Path) -> dict[str, Path]:
+    files = {
+        "playbook": tmp_path / "crash.yaml",
+        "answers": tmp_path / "answers.yaml",
+        "journal": tmp_path / "journal.db",
+    }
+    files["playbook"].write_text(playbook_text(CRASH))
+    files["answers"].write_text(playbook_text(ANSWERS))
+    return files
+
+
+def spawn(args: list[str], *, default_sigint: bool = False) -> subprocess.Popen[str]:
+    def restore_sigint() -> None:
+        # pytest workers may ignore SIGINT; a real terminal would deliver it to a default handler.
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+    return subprocess.Popen(
+        [PYTHON, "-m", "deploytui.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        preexec_fn=restore_sigint if default_sigint else None,
+    )
+
+
+def started(journal: Path, step_id: str) -> bool:
+    return bool(
+        query(
+            journal,
+            "SELECT 1 FROM events WHERE type = 'step_started' AND step_id = ?",
+            (step_id,),
+        )
+    )
+
+
+def the_run(journal: Path) -> str:
+    return query(journal, "SELECT id FROM runs")[0][0]
+
+
+def events(journal: Path, run_id: str) -> list[dict]:
+    rows = query(
+        journal,
+        "SELECT seq, type, step_id, attempt, data FROM events WHERE run_id = ? ORDER BY seq",
+        (run_id,),
+    )
+    return [
+        {"seq": seq, "type": type_, "step": step, "attempt": attempt, "data": json.loads(data)}
+        for seq, type_, step, attempt, data in rows
+    ]
+
+
+def assert_completed_exactly_once(journal: Path, run_id: str, playbook: Path) -> list[dict]:
+    """Every step succeeded exactly once; the chain verifies; values and sign-offs are all there."""
+    found = events(journal, run_id)
+    loaded = load_playbook(playbook)
+    for phase in loaded.playbook.phases:
+        for step in phase.steps:
+            successes = [
+                e
+                for e in found
+                if e["type"] == "step_finished"
+                and e["step"] == step.id
+                and e["data"]["status"] == "succeeded"
+            ]
+            assert len(successes) == 1, f"{step.id}: {len(successes)} successful results"
+    assert query(journal, "SELECT status FROM runs WHERE id = ?", (run_id,)) == [("completed",)]
+    assert not [e for e in found if e["type"] == "rollback_started"]
+    verified = cli("--journal", str(journal), "verify", run_id)
+    assert verified.returncode == 0, verified.stdout
+    return found
+
+
+def step_events(found: list[dict], step_id: str, type_: str) -> list[dict]:
+    return [e for e in found if e["step"] == step_id and e["type"] == type_]
+
+
+@pytest.mark.parametrize("kill_at", ["produce", "settle", "final"])
+def test_sigkill_mid_step_then_resume_completes_every_step_once(
+    tmp_path: Path, kill_at: str
+) -> None:
+    files = setup_files(tmp_path)
+    journal = files["journal"]
+    process = spawn(
+        [
+            "--journal",
+            str(journal),
+            "run",
+            str(files["playbook"]),
+            "--headless",
+            "--answers",
+            str(files["answers"]),
+        ]
+    )
+    try:
+        wait_for(lambda: started(journal, kill_at), what=f"{kill_at} to start")
+        process.kill()
+    finally:
+        process.communicate(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    run_id = the_run(journal)
+    # The killed process left the run 'running' with a dead lock holder: resumable.
+    assert query(journal, "SELECT status FROM runs")[0][0] == "running"
+
+    resumed = cli(
+        "--journal",
+        str(journal),
+        "resume",
+        run_id,
+        "--headless",
+        "--answers",
+        str(files["answers"]),
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    found = assert_completed_exactly_once(journal, run_id, files["playbook"])
+
+    values = {
+        row[0]: row[1]
+        for row in query(
+            journal, "SELECT field, display FROM captured_values WHERE run_id = ?", (run_id,)
+        )
+    }
+    assert values == EXPECTED_VALUES
+    signoffs = dict(query(journal, "SELECT role, name FROM signoffs WHERE run_id = ?", (run_id,)))
+    assert signoffs == EXPECTED_SIGNOFFS
+    assert [e for e in found if e["type"] == "lock_taken_over"]  # the dead driver's lock
+
+    starts = step_events(found, kill_at, "step_started")
+    decisions = step_events(found, kill_at, "decision")
+    finished = step_events(found, kill_at, "step_finished")
+    if kill_at == "produce":  # not idempotent; the answers file says on_interrupted: rerun
+        assert [d["data"]["action"] for d in decisions] == ["rerun"]
+        assert len(starts) == 2 and finished[-1]["attempt"] == 2
+    elif kill_at == "settle":  # idempotent: re-run by itself
+        assert decisions[0]["data"] == {
+            "action": "rerun",
+            "reason": "idempotent step re-run after interruption",
+        }
+        assert len(starts) == 2
+    else:  # the answers file marks it done, with a note; it is not run again
+        assert [d["data"]["action"] for d in decisions] == ["mark_done"]
+        assert len(starts) == 1
+        assert finished[0]["data"]["marked_done"] is True
+        assert finished[0]["data"]["reason"] == "finished by hand before the crash"
+    # Nothing that had finished before the kill ran again.
+    for step_id in ("facts", "lead"):
+        assert len(step_events(found, step_id, "step_started")) == 1
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGHUP], ids=["SIGINT", "SIGHUP"])
+def test_ctrl_c_or_hangup_mid_command_leaves_the_run_waiting_and_resumable(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    files = setup_files(tmp_path)
+    journal = files["journal"]
+    process = spawn(
+        [
+            "--journal",
+            str(journal),
+            "run",
+            str(files["playbook"]),
+            "--headless",
+            "--answers",
+            str(files["answers"]),
+        ],
+        default_sigint=True,
+    )
+    try:
+        wait_for(lambda: started(journal, "produce"), what="produce to start")
+        process.send_signal(signum)
+        _, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 3, err
+    assert "the run stays resumable" in err
+    run_id = the_run(journal)
+    found = events(journal, run_id)
+    assert step_events(found, "produce", "step_interrupted")
+    assert found[-1]["type"] == "run_paused"
+    assert query(journal, "SELECT status FROM runs")[0][0] == "waiting"
+
+    resumed = cli(
+        "--journal",
+        str(journal),
+        "resume",
+        run_id,
+        "--headless",
+        "--answers",
+        str(files["answers"]),
+    )
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    found = assert_completed_exactly_once(journal, run_id, files["playbook"])
+    assert len(step_events(found, "produce", "step_started")) == 2
+
+
+DEMO_STEPS = [
+    step.id for phase in load_playbook(bundled_playbook()).playbook.phases for step in phase.steps
+]
+DEFAULT_DEMO_KILLS = ["snapshot", "watch"]
+
+
+@pytest.mark.parametrize("kill_at", DEMO_STEPS)
+def test_demo_killed_at_a_step_boundary_resumes_to_completion(
+    tmp_path: Path, kill_at: str, exhaustive: bool
+) -> None:
+    if not exhaustive and kill_at not in DEFAULT_DEMO_KILLS:
+        pytest.skip("every demo step is a kill point only with --exhaustive")
+    journal = tmp_path / "demo.db"
+    process = spawn(["--journal", str(journal), "demo", "--headless"])
+    try:
+        wait_for(lambda: started(journal, kill_at), what=f"{kill_at} to start", timeout=60)
+        process.kill()
+    finally:
+        process.communicate(timeout=30)
+    run_id = the_run(journal)
+    resumed = cli("--journal", str(journal), "demo", "--resume", run_id, "--headless", timeout=120)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert_completed_exactly_once(journal, run_id, bundled_playbook())
+    values = {
+        row[0]
+        for row in query(journal, "SELECT field FROM captured_values WHERE run_id = ?", (run_id,))
+    }
+    assert {"backup_file", "backup_size", "backup_duration", "index_count", "p95_ms"} <= values
+    signoffs = dict(query(journal, "SELECT role, name FROM signoffs WHERE run_id = ?", (run_id,)))
+    assert signoffs == {"Deployment Lead": "Ana Silva", "QA": "Joe Park"}
