@@ -71,3 +71,20 @@ def test_a_secret_echoed_by_a_command_never_reaches_the_journal_file(tmp_path) -
     raw = b"".join(p.read_bytes() for p in tmp_path.glob("j.db*"))
     assert secret.encode() not in raw
     assert base64.b64encode(secret.encode()) not in raw
+
+
+def test_a_basic_auth_header_holding_a_secret_is_masked() -> None:
+    secret = "s3cr3t-token"
+    header = "Authorization: Basic " + base64.b64encode(f"deploy:{secret}".encode()).decode()
+    masked = Masker([secret])(header)
+    assert masked == "Authorization: Basic ••••"
+
+
+def test_base64_tokens_without_a_secret_are_left_alone() -> None:
+    text = "sha256 dGhpcyBpcyBub3QgYSBzZWNyZXQ= and abcdefghijklmnop"
+    assert Masker(["s3cr3t-token"])(text) == text
+
+
+def test_a_url_path_encoding_that_keeps_slashes_is_masked() -> None:
+    secret = "a/b c&d"
+    assert "a/b%20c%26d" not in Masker([secret])("GET /x/a/b%20c%26d HTTP/1.1")
