@@ -143,6 +143,9 @@ def _step_lines(step: StepReport) -> list[str]:
     if extras:
         line += f"  ({', '.join(extras)})"
     lines = [line]
+    if step.action:
+        where = f"  @ {step.where}" if step.where and step.where != "local" else ""
+        lines.append(f"        {step.action}{where}")
     if (
         step.status in {StepStatus.skipped, StepStatus.failed, StepStatus.interrupted}
         and step.reason

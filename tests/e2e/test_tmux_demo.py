@@ -92,32 +92,32 @@ def terminal(tmp_path: Path) -> Iterator[Terminal]:
         subprocess.run(["tmux", "-L", socket, "kill-server"], env=env, capture_output=True)
 
 
+def fill(terminal: Terminal, answers: list[tuple[str, str]]) -> None:
+    """Type each answer once its field is marked as the one being typed into (▸ label)."""
+    for label, answer in answers:
+        terminal.wait_for(f"▸ {label}")
+        terminal.type(answer)
+        terminal.press("Enter")
+
+
 def test_demo_window_driven_in_tmux(terminal: Terminal, tmp_path: Path) -> None:
     terminal.wait_for("Read before you start", "waiting for you")
     terminal.press("Enter")
     terminal.wait_for("Sign-off · Deployment Lead", "ana")
     terminal.press("Enter")
 
-    terminal.wait_for("Record the backup", "Backup size")
-    terminal.type("4.2 GB")
-    terminal.press("Enter")
-    terminal.type("12m")
-    terminal.press("Enter")
+    terminal.wait_for("Record the backup")
+    fill(terminal, [("Backup size", "4.2 GB"), ("Backup duration", "12m")])
 
-    terminal.wait_for("Verify the migration", "Indexes present after migration")
-    terminal.type("4")
-    terminal.press("Enter")
-    terminal.type("yes")
-    terminal.press("Enter")
+    terminal.wait_for("Verify the migration")
+    fill(terminal, [("Indexes present after migration", "4"), ("Query plan uses IXSCAN", "yes")])
 
     screen = terminal.wait_for("Step failed", "status 503")
     assert "Retry (r)" in screen
     terminal.press("r")
 
-    terminal.wait_for("Record performance", "p95 latency")
-    for answer in ("312", "0.4", "YES"):
-        terminal.type(answer)
-        terminal.press("Enter")
+    terminal.wait_for("Record performance")
+    fill(terminal, [("p95 latency", "312"), ("Error rate", "0.4"), ("Smoke tests passed", "YES")])
 
     terminal.wait_for("Sign-off · QA", "Must be a different person")
     terminal.type("Joe Park")

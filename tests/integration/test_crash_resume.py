@@ -176,6 +176,8 @@ def test_sigkill_mid_step_then_resume_completes_every_step_once(
     run_id = the_run(journal)
     # The killed process left the run 'running' with a dead lock holder: resumable.
     assert query(journal, "SELECT status FROM runs")[0][0] == "running"
+    listed = cli("--journal", str(journal), "runs", "--status", "interrupted")
+    assert run_id in listed.stdout and "⏸ interrupted" in listed.stdout
 
     resumed = cli(
         "--journal",

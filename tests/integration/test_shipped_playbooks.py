@@ -2,8 +2,8 @@
 headless end to end with its answers file; then each finished run is exported in every format.
 
 Real parts: the real Engine, HeadlessOperator, answers files and journal file; ssh steps run on a
-real sshd on loopback (every ssh target of the playbook is pointed at it, as an inventory
-override would); http steps hit the real ``http_server`` fixture. Stand-ins, said plainly: the
+real sshd on loopback (every ssh target is pointed at it by an inventory override, the file
+``--targets`` reads); http steps hit the real ``http_server`` fixture. Stand-ins, said plainly: the
 tools the checklists' commands call (npm, node, mongodump, git, docker...) are tiny scripts on the
 remote PATH that print what they were asked and succeed, because this machine has none of those
 projects; MongoDB is mongomock-ng in-process behind the mongo executor's client seam, with

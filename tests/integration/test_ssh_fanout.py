@@ -242,3 +242,34 @@ def test_an_empty_group_fails_instead_of_succeeding_on_nothing() -> None:
     result = executor.execute(step, ExecContext("r", "s", 1, output=lambda s, line: None))
     assert not result.ok
     assert result.reason == "no hosts to run on: web lists no hosts"
+
+
+def test_cancel_between_batches_fails_the_step(fleet) -> None:
+    """Batch 1 all succeeded, the operator aborted before batch 2: the rollout is incomplete."""
+    targets = Targets.model_validate(fleet(names=NAMES[:4]))
+    step = SshStep.model_validate(
+        {"id": "s", "title": "t", "kind": "ssh", "hosts": "web", "command": "true", "serial": 2}
+    )
+    ctx = ExecContext("r", "s", 1, output=lambda stream, line: None)
+
+    def output(stream: str, line: str) -> None:
+        if line.startswith("[web-02] ✓") or line.startswith("[web-01] ✓"):
+            finished.append(line)
+            if len(finished) == 2:
+                ctx.cancelled.set()  # both hosts of batch 1 are done
+
+    finished: list[str] = []
+    ctx.output = output
+    executor = SshExecutor(targets)
+    try:
+        result = executor.execute(step, ctx)
+    finally:
+        executor.close()
+    assert not result.ok
+    assert [entry["status"] for entry in result.details["hosts"]] == [
+        "succeeded",
+        "succeeded",
+        "not_started",
+        "not_started",
+    ]
+    assert result.reason == f"2 not started; {CANCELLED}"

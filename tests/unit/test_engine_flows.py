@@ -388,9 +388,7 @@ def test_an_interrupted_non_idempotent_step_reruns_when_chosen(journal: Journal,
 def test_an_interrupted_idempotent_step_reruns_by_itself(journal: Journal, tmp_path: Path):
     log = tmp_path / "log"
     loaded = load(INTERRUPTED.format(log=log))
-    run_id, _ = drive(journal, loaded, ScriptedOperator())
-    # rewind: a second run whose idempotent step was cut off
-
+    # 'once' finished before the crash; 'again' (idempotent) was cut off mid-run
     run_id = new_run(journal, loaded)
     journal.append(run_id, EventType.step_started, step_id="once", attempt=1)
     journal.append(
@@ -404,6 +402,7 @@ def test_an_interrupted_idempotent_step_reruns_by_itself(journal: Journal, tmp_p
     rerun = of_type(journal.events(run_id), EventType.decision, "again")
     assert rerun[0].data["action"] == "rerun"
     assert finished_statuses(journal, run_id, "once") == ["succeeded"]  # never re-run
+    assert log.read_text() == "y\n"
 
 
 def test_resume_never_reruns_completed_steps(journal: Journal, tmp_path: Path):
@@ -502,3 +501,22 @@ def test_stop_request_while_a_command_runs_leaves_the_run_waiting(journal: Journ
     events = journal.events(run_id)
     assert of_type(events, EventType.step_interrupted, "slow")
     assert events[-1].type == EventType.run_paused
+
+
+def test_a_run_interrupted_during_rollback_resumes_the_rollback(journal: Journal, tmp_path: Path):
+    text, _, log = flaky(tmp_path)
+    loaded = load(text)
+    run_id = new_run(journal, loaded)
+    for step_id, status in (("first", "succeeded"), ("flaky", "failed")):
+        journal.append(run_id, EventType.step_started, step_id=step_id, attempt=1)
+        journal.append(
+            run_id, EventType.step_finished, step_id=step_id, attempt=1, data={"status": status}
+        )
+    journal.append(run_id, EventType.decision, step_id="flaky", data={"action": "rollback"})
+    journal.append(run_id, EventType.rollback_started, step_id="flaky", data={"reason": "bad"})
+    journal.append(run_id, EventType.step_started, step_id="undo", attempt=1)  # then the crash
+    operator = ScriptedOperator(interrupted={"undo": [decision("rerun")]})
+    _, outcome = drive(journal, loaded, operator, run_id=run_id)
+    assert outcome.status == RunStatus.rolled_back
+    assert operator.asked == [("interrupted", "undo")]
+    assert log.read_text() == "undo-ran\n"  # 'after' never ran; 'undo' ran once more

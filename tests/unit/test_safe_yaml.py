@@ -135,3 +135,34 @@ def test_yaml_problem_carries_position() -> None:
     with pytest.raises(YamlProblem) as caught:
         load_yaml("a: [1, 2\n")
     assert caught.value.line >= 1 and "invalid YAML" in caught.value.message
+
+
+def test_mutated_playbooks_give_problems_never_exceptions(exhaustive: bool) -> None:
+    """Random edits of the demo playbook: each either loads or yields positioned problems."""
+    import random
+
+    from deploytui.demo import bundled_playbook
+
+    source = bundled_playbook().read_text()
+    rnd = random.Random(20261122)
+    alphabet = [*":-[]{}&*!|>'\"#%@`\n\t ,?", "a", "Z", "0", "\x07", "\u2028", "{{", "}}"]
+    problems_seen = 0
+    for _ in range(3000 if exhaustive else 150):
+        text = source
+        for _ in range(rnd.randint(1, 4)):
+            at = rnd.randrange(len(text))
+            roll = rnd.random()
+            if roll < 0.4:
+                text = text[:at] + text[at + rnd.randint(1, 20) :]
+            elif roll < 0.8:
+                text = text[:at] + rnd.choice(alphabet) + text[at:]
+            else:
+                start = rnd.randrange(len(text))
+                text = text[:at] + text[start : start + rnd.randint(1, 40)] + text[at:]
+        try:
+            parse_playbook(text, "f.yaml")
+        except PlaybookError as error:
+            problems_seen += 1
+            for problem in error.problems:
+                assert problem.line >= 1 and problem.column >= 1 and problem.message
+    assert problems_seen > 0  # the mutations really broke things

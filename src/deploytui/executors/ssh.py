@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
 
 from deploytui.executors.base import CANCELLED, ExecContext, ExecResult, HostKey
 from deploytui.executors.ssh_command import HostOutcome, run_on_host
@@ -46,7 +47,7 @@ class SshExecutor:
         many = len(hosts) > 1
         sudo_password = step.sudo_password if step.sudo else None
 
-        def emit_for(host: str):
+        def emit_for(host: str) -> Callable[[str, str], None]:
             prefix = f"[{host}] " if many else ""
             return lambda stream, line: ctx.output(stream, prefix + line)
 
@@ -88,9 +89,9 @@ class SshExecutor:
                 key.model_dump(exclude={"key_base64"}) for key in _unique(changed)
             ]
         failed = result.failed
-        ok = not failed or (
-            not result.halted and not result.cancelled and not result.not_started and not changed
-        )
+        # Failures within max_failures do not halt the rollout and leave the step successful;
+        # anything else (threshold crossed, cancelled, hosts never run, a changed key) fails it.
+        ok = not (result.halted or result.cancelled or result.not_started or changed)
         reason = summary(result, step)
         if changed and many:
             # A changed host key is never just one failure among others: say it first, in full.

@@ -15,6 +15,7 @@ from deploytui.journal.store import Journal
 from deploytui.model.events import EventType, RunRecord, StepStatus
 from deploytui.model.playbook import ROLLBACK_PHASE_ID
 from deploytui.playbook.loader import LoadedPlaybook, TargetsFile, parse_playbook
+from deploytui.playbook.templating import MASK, Context, TemplateError, render
 
 
 class StepReport(BaseModel):
@@ -34,6 +35,8 @@ class StepReport(BaseModel):
     marked_done: bool
     started_at: str | None
     finished_at: str | None
+    action: str | None = None
+    where: str | None = None
 
 
 class PhaseReport(BaseModel):
@@ -94,6 +97,37 @@ def load_run_playbook(journal: Journal, run_id: str) -> tuple[LoadedPlaybook, di
     return loaded, overrides
 
 
+class _Masked(dict[str, str]):
+    """Every secret reads as the mask; titles never need the real value."""
+
+    def __contains__(self, key: object) -> bool:
+        return True
+
+    def __getitem__(self, key: str) -> str:
+        return MASK
+
+
+def _titled(text: str, state: RunState, record: RunRecord) -> str:
+    """A title with its templates rendered as the run saw them (raw if it cannot render)."""
+    if "{{" not in text:
+        return text
+    context = Context(
+        variables=state.playbook.variables,
+        inputs=state.inputs,
+        secrets=_Masked(),
+        run={
+            "id": record.id,
+            "operator": record.operator,
+            "started_at": record.started_at,
+            "playbook": record.playbook_name,
+        },
+    )
+    try:
+        return render(text, context, mask=True)
+    except TemplateError:
+        return text
+
+
 def build_report(journal: Journal, run_id: str) -> RunReport:
     record = journal.run(run_id)
     loaded, _ = load_run_playbook(journal, run_id)
@@ -108,7 +142,7 @@ def build_report(journal: Journal, run_id: str) -> RunReport:
         st = state.steps[step_id]
         return StepReport(
             step_id=step_id,
-            title=step.title,
+            title=_titled(step.title, state, record),
             kind=getattr(step, "kind", "?"),
             status=st.status,
             attempts=st.attempts,
@@ -123,6 +157,8 @@ def build_report(journal: Journal, run_id: str) -> RunReport:
             marked_done=st.marked_done,
             started_at=st.started_at,
             finished_at=st.finished_at,
+            action=st.action,
+            where=st.where,
         )
 
     phases = [

@@ -31,6 +31,8 @@ class StepState:
     decisions: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     marked_done: bool = False
+    action: str | None = None
+    where: str | None = None
 
     @property
     def done(self) -> bool:
@@ -106,6 +108,8 @@ class RunState:
                 step.attempts = event.attempt or step.attempts + 1
                 step.started_at = event.at
                 step.finished_at = None
+                step.action = data.get("action") or step.action
+                step.where = data.get("where") or step.where
             case EventType.step_interrupted if step:
                 step.status = StepStatus.interrupted
                 step.reason = data.get("reason")

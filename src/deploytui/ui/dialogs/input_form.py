@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -81,9 +82,8 @@ class InputForm(Dialog[dict[str, str]]):
             yield Static(esc(self.view.description.strip()), classes="message")
         with VerticalScroll(id="fields"):
             for field in self.step.fields:
-                unit = f" [dim]({esc(field.unit)})[/]" if field.unit else ""
                 with Vertical(classes="field"):
-                    yield Label(f"[b]{esc(field.display_label)}[/b]{unit}")
+                    yield Label(self._label(field, focused=False), id=f"lb-{field.id}")
                     value = self.previous.get(field.id, field.default or "")
                     yield Input(value=value, id=f"in-{field.id}")
                     # One line under the input: the hint, replaced by feedback once typed.
@@ -98,6 +98,19 @@ class InputForm(Dialog[dict[str, str]]):
                 self._show(field, feedback(field, self._raw(field), strict=False)[0])
         first_bad = next((f for f in self.step.fields if f.id in self.errors), None)
         self.query_one(f"#in-{(first_bad or self.step.fields[0]).id}", Input).focus()
+
+    @staticmethod
+    def _label(field: InputField, *, focused: bool) -> str:
+        # The field being typed into is marked in text too, not only by the border colour.
+        unit = f" [dim]({esc(field.unit)})[/]" if field.unit else ""
+        marker = "[$accent]▸[/] " if focused else "  "
+        return f"{marker}[b]{esc(field.display_label)}[/b]{unit}"
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        focused = self.focused
+        for field in self.step.fields:
+            is_focused = focused is not None and focused.id == f"in-{field.id}"
+            self.query_one(f"#lb-{field.id}", Label).update(self._label(field, focused=is_focused))
 
     def _show(self, field: InputField, markup: str) -> None:
         hint = field_hint(field)
