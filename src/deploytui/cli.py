@@ -164,10 +164,20 @@ def _drive_headless(
     return result.get("outcome") or RunOutcome(run_id=engine.run_id, status=RunStatus.waiting)
 
 
-def _secrets_for(loaded: LoadedPlaybook) -> dict[str, str]:
-    from deploytui.secretstore import resolve_secrets
+_resolved_secrets: dict[int, dict[str, str]] = {}
 
-    return resolve_secrets(loaded.playbook.secrets)
+
+def _secrets_for(loaded: LoadedPlaybook) -> dict[str, str]:
+    """The playbook's secrets, read once per process (with a warning about weak keyrings)."""
+    from deploytui.secretstore import keyring_backend_warning, resolve_secrets
+
+    if id(loaded) not in _resolved_secrets:
+        names = loaded.playbook.secrets
+        _resolved_secrets[id(loaded)] = resolve_secrets(names)
+        warning = keyring_backend_warning() if names else None
+        if warning:
+            _say(warning)
+    return _resolved_secrets[id(loaded)]
 
 
 def _run_headless(
