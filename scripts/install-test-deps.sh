@@ -6,6 +6,8 @@ need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 command -v tmux >/dev/null || need+=(tmux)
 command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
+# The ⏸ status icon in the PNG screenshots (the default fonts have no glyph for it).
+[ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] || need+=(fonts-symbola)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)  # ssh steps with sudo: true
 if [ ${#need[@]} -gt 0 ]; then

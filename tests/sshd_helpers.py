@@ -155,6 +155,8 @@ class Sshd:
                     "LogLevel VERBOSE",
                     "MaxStartups 200:30:300",
                     "MaxSessions 200",
+                    # Ansible's default file transfer; present on Debian/Ubuntu openssh-server.
+                    "Subsystem sftp /usr/lib/openssh/sftp-server",
                     "",
                 ]
             )

@@ -170,7 +170,15 @@ def _step_lines(step: StepReport) -> list[str]:
     return lines
 
 
-_HOST_ICONS = {"succeeded": "✓", "failed": "✗", "cancelled": "✗", "not_started": "–"}
+_HOST_ICONS = {
+    "succeeded": "✓",
+    "failed": "✗",
+    "cancelled": "✗",
+    "not_started": "–",
+    "unreachable": "✗",  # ansible
+    "timed_out": "✗",
+    "no_tasks": "–",
+}
 
 
 def _host_lines(hosts: list[dict[str, Any]]) -> list[str]:

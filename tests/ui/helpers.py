@@ -21,7 +21,7 @@ from deploytui.ui.bridge import Ask
 from deploytui.ui.config import UiConfig
 from deploytui.ui.screens.run import RunScreen
 from deploytui.ui.session import RunSession
-from tests.ui.scenes import HOST, JOURNAL_LABEL, OPERATOR, Scene
+from tests.ui.scenes import HOST, JOURNAL_LABEL, OPERATOR, SIGNER, Scene
 
 WAIT_SECONDS = 60.0
 
@@ -93,7 +93,7 @@ def scene_app(scene: Scene, *, cwd: Path, home: bool = False) -> DeployApp:
         operator_name=OPERATOR,
         session=session,
         clock=lambda: frozen,
-        config=UiConfig(),
+        config=UiConfig(name=SIGNER),
         cwd=cwd,
         journal_label=JOURNAL_LABEL,
     )

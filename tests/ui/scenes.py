@@ -28,6 +28,7 @@ from deploytui.playbook import load_playbook
 BASE = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
 DEMO_URL = "http://127.0.0.1:8080"
 OPERATOR = "ana"
+SIGNER = "Ana Silva"  # the lead's full name, as the demo's answers file signs
 HOST = "ops-laptop"
 JOURNAL_LABEL = "~/.local/share/deploytui/journal.db"
 # How long each demo step "took" in the scenes (seconds), so timings read like a real window.

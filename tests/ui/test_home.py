@@ -105,3 +105,23 @@ async def test_resume_picker_lists_where_runs_stopped(raw_demo: RawRun, tmp_path
             detail = str(picker.query_one("#resume-detail").render())
             assert "reason: stopped by the operator (quit)" in detail
             assert "on resume you choose to re-run it or mark it done" in detail
+
+
+async def test_command_palette_offers_the_main_actions(journal: Journal, tmp_path: Path) -> None:
+    from textual.command import CommandPalette
+    from textual.widgets import OptionList
+
+    from deploytui.ui.screens.history import HistoryScreen
+    from tests.ui.helpers import type_text
+
+    app = home_app(journal, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, HomeScreen)
+        await pilot.press("ctrl+p")
+        await wait_screen(pilot, CommandPalette)
+        await type_text(pilot, "History")
+        results = app.screen.query_one(OptionList)
+        await wait_for(pilot, lambda: results.option_count > 0, "the palette's matches")
+        assert "History" in str(results.get_option_at_index(0).prompt)
+        await pilot.press("enter")
+        await wait_screen(pilot, HistoryScreen)

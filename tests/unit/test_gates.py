@@ -62,7 +62,7 @@ def test_everything_missing_blocks_with_reasons() -> None:
         ("QA signed off", False, "not signed yet"),
         ("smoke is YES", False, "no answer yet"),
         ("p95 meets its target", False, "no answer yet"),
-        ("step check succeeded", False, "pending"),
+        ("Check succeeded", False, "pending"),
         ("No breach at all", True, "no breach"),
     ]
 

@@ -16,6 +16,18 @@ def _value_entry(state: RunState, field: str) -> dict | None:
     return None
 
 
+def _field_label(state: RunState, field: str) -> str:
+    spec = state.playbook.input_fields().get(field)
+    return spec.display_label if spec is not None else field
+
+
+def _step_title(state: RunState, step_id: str) -> str:
+    try:
+        return state.playbook.step(step_id).title
+    except KeyError:
+        return step_id
+
+
 def evaluate_condition(condition: GateCondition, state: RunState) -> GateResult:
     if condition.signoff is not None:
         name = state.signoffs.get(condition.signoff)
@@ -25,12 +37,13 @@ def evaluate_condition(condition: GateCondition, state: RunState) -> GateResult:
         )
     if condition.value is not None:
         entry = _value_entry(state, condition.value)
+        name = _field_label(state, condition.value)
         if condition.equals is not None:
-            label = condition.label or f"{condition.value} is {condition.equals}"
+            label = condition.label or f"{name} is {condition.equals}"
         elif condition.within_target:
-            label = condition.label or f"{condition.value} meets its target"
+            label = condition.label or f"{name} meets its target"
         else:
-            label = condition.label or f"{condition.value} answered"
+            label = condition.label or f"{name} answered"
         if entry is None or entry["value"] is None:
             return GateResult(label=label, passed=False, detail="no answer yet")
         if condition.equals is not None and str(entry["value"]).lower() != condition.equals.lower():
@@ -40,7 +53,7 @@ def evaluate_condition(condition: GateCondition, state: RunState) -> GateResult:
         return GateResult(label=label, passed=True, detail=entry["display"])
     if condition.step is not None:
         step = state.steps.get(condition.step)
-        label = condition.label or f"step {condition.step} succeeded"
+        label = condition.label or f"{_step_title(state, condition.step)} succeeded"
         status = step.status if step else StepStatus.pending
         return GateResult(label=label, passed=status == StepStatus.succeeded, detail=status.value)
     breaches = state.breaches()

@@ -74,6 +74,9 @@ def plan_text(loaded: LoadedPlaybook) -> str:
             lines.append(
                 f"       {action}" + (f"   @ {where}" if where and where != "local" else "")
             )
+        notes = getattr(rendered, "dry_run_notes", None)
+        if callable(notes):  # e.g. an ansible step says how to preview it in check mode
+            lines.extend(f"       {note}" for note in notes())
         if isinstance(step, InputStep):
             for field in step.fields:
                 target = f" target {field.target}" if field.target else ""

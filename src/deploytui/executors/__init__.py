@@ -44,6 +44,12 @@ def _mongo(playbook: Playbook, targets: Targets) -> Executor:
     return MongoExecutor(targets.mongo)
 
 
+def _ansible(playbook: Playbook, targets: Targets) -> Executor:
+    from deploytui.executors.ansible import AnsibleExecutor
+
+    return AnsibleExecutor(targets)
+
+
 # Step kind → factory. Remote kinds (ssh, mongo) register here beside these.
 FACTORIES: dict[str, ExecutorFactory] = {
     "local": _local,
@@ -51,6 +57,7 @@ FACTORIES: dict[str, ExecutorFactory] = {
     "ssh": _ssh,
     "tls_cert": _tls_cert,
     "mongo": _mongo,
+    "ansible": _ansible,
 }
 
 

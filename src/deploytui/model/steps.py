@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from deploytui.model.ansible_step import AnsibleStep
 from deploytui.model.fields import InputField, Strict
 from deploytui.model.http_step import HttpAuth, HttpPoll, HttpSample, HttpStep, JsonCheck
 from deploytui.model.mongo_step import MongoStep
@@ -29,6 +30,7 @@ from deploytui.model.tls_step import TlsCertStep
 
 __all__ = [
     "STEP_ID_PATTERN",
+    "AnsibleStep",
     "AutomatedStep",
     "Capture",
     "HttpAuth",
@@ -148,7 +150,8 @@ Step = Annotated[
     | HttpStep
     | TlsCertStep
     | MongoStep
-    | SshStep,
+    | SshStep
+    | AnsibleStep,
     Field(discriminator="kind"),
 ]
 
@@ -163,4 +166,5 @@ STEP_KINDS: tuple[str, ...] = (
     "tls_cert",
     "mongo",
     "ssh",
+    "ansible",
 )

@@ -90,7 +90,13 @@ class DeployApp(App[int]):
     def action_request_quit(self) -> None:
         run = self.active_run()
         if run is None:
-            self.exit(0)
+            # A finished run still decides the exit code (0 completed, 1 failed or aborted).
+            from deploytui.ui.screens.run import RunScreen
+            from deploytui.ui.session import exit_code
+
+            ended = [screen for screen in self.screen_stack if isinstance(screen, RunScreen)]
+            code = exit_code(ended[-1].outcome) if ended and self.session is not None else 0
+            self.exit(code, return_code=code)
             return
         if any(isinstance(screen, ConfirmDialog) for screen in self.screen_stack):
             return

@@ -74,8 +74,8 @@ class ConfirmDialog(Dialog[bool]):
         )
 
     def on_mount(self) -> None:
-        # Focus "Back": a stray enter must not confirm something destructive.
-        self.query_one("#back", Button).focus()
+        # A stray enter must not confirm something destructive: focus "Back" for those.
+        self.query_one("#back" if self.danger else "#confirm", Button).focus()
 
     def pressed(self, button_id: str) -> None:
         self.dismiss(button_id == "confirm")

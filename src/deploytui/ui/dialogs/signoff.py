@@ -25,13 +25,18 @@ class SignoffDialog(Dialog[str]):
         self.error = error
 
     def body(self) -> ComposeResult:
-        statement = self.step.statement or self.view.description or self.view.title
+        statement = self.step.statement or self.view.description
+        if statement.strip() == self.view.title.strip():
+            statement = ""
         four_eyes = ""
         if self.step.distinct_from:
             roles = ", ".join(self.step.distinct_from)
             four_eyes = f"\n[dim]Must be a different person from: {esc(roles)}[/]"
         yield Static(
-            f"[b]{esc(self.view.title)}[/b]\n{esc(statement)}{four_eyes}", classes="message"
+            f"[b]{esc(self.view.title)}[/b]"
+            + (f"\n{esc(statement)}" if statement else "")
+            + four_eyes,
+            classes="message",
         )
         yield Label(f"Signing as [b]{esc(self.step.role)}[/b] — name")
         yield Input(value=self.signer, id="signer", placeholder="full name")

@@ -108,6 +108,7 @@ class HistoryScreen(Screen[None]):
                 key=record.id,
             )
         table.border_title = f"{len(records)} run{'s' if len(records) != 1 else ''}"
+        table.border_subtitle = "enter opens a run"
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -271,7 +272,14 @@ class RunDetailScreen(Screen[None]):
         if node is None or not node.data:
             self.notify("Move to a step to see its output.", timeout=3)
             return
-        self.app.push_screen(OutputScreen(self.run_id, str(node.data)))
+        step_id = str(node.data)
+        title = step_id
+        if self.report is not None:
+            for phase in [*self.report.phases, self.report.rollback]:
+                for step in phase.steps if phase else []:
+                    if step.step_id == step_id:
+                        title = plain_title(step.title, self.variables)
+        self.app.push_screen(OutputScreen(self.run_id, step_id, title=title))
 
     def action_export(self) -> None:
         from deploytui.ui.dialogs.export import ExportDialog
@@ -308,18 +316,24 @@ class OutputScreen(Screen[None]):
     HELP_TITLE = "Step output"
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "back", "back")]
 
-    def __init__(self, run_id: str, step_id: str) -> None:
+    def __init__(self, run_id: str, step_id: str, *, title: str = "") -> None:
         super().__init__()
         self.run_id = run_id
         self.step_id = step_id
+        self.title_text = title or step_id
 
     def compose(self) -> ComposeResult:
+        yield Static("", id="output-title")
         yield Log(id="full-output", highlight=False, auto_scroll=False)
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one("#output-title", Static).update(
+            f"[b]{escape(self.title_text)}[/b] · step {escape(self.step_id)} · run {self.run_id}"
+            " · [dim]full output, last attempt[/]"
+        )
         log = self.query_one(Log)
-        log.border_title = f"Output · run {self.run_id} · step {self.step_id}"
+        log.border_title = "Output"
         log.focus()
         self.load()
 

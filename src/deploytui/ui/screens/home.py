@@ -155,9 +155,15 @@ class HomeScreen(Screen[None]):
             "recent": "Recent runs",
             "playbooks": "Playbooks",
         }
+        hints = {
+            "resumable": "enter resumes",
+            "recent": "enter opens",
+            "playbooks": "enter starts a run",
+        }
         for table_id, title in titles.items():
             table = self.query_one(f"#{table_id}", DataTable)
             table.border_title = title
+            table.border_subtitle = hints[table_id]
         self.query_one("#resumable", DataTable).add_columns(
             "run", "playbook", "state", "stopped at", "since"
         )

@@ -273,7 +273,7 @@ class RunScreen(Screen[int]):
         done = sum(1 for step in steps if step.status == StepStatus.succeeded)
         skipped = sum(1 for step in steps if step.status == StepStatus.skipped)
         lines = [
-            f"[{style}]{RUN_ICONS[status]} Run {status.value.replace('_', ' ')}[/] in {took}",
+            f"[bold {style}]{RUN_ICONS[status]} Run {status.value.replace('_', ' ')}[/] in {took}",
             f"{done} steps done, {skipped} skipped · {len(self.state.signoffs)} sign-offs · "
             f"{len(self.state.inputs)} values · {len(self.state.breaches())} target breaches",
         ]
