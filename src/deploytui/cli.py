@@ -318,10 +318,7 @@ def cmd_resume(args: argparse.Namespace, extra_overrides: dict[str, str] | None 
 
 
 def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
-    import socket
-
-    from deploytui.journal.report import load_run_playbook
-    from deploytui.playbook.loader import parse_playbook
+    from deploytui.engine.session import prepare_resume
 
     with _journal(args) as journal:
         run_id = journal.find_run(args.run_id).id if args.run_id else _pick_resumable(journal)
@@ -332,27 +329,14 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
                 f"`deploytui show {run_id}` shows it"
             )
             return EXIT_OK if record.status.value == "completed" else EXIT_FAILED
-        loaded, overrides = load_run_playbook(journal, run_id)
-        new_overrides = {**_parse_vars(getattr(args, "var", [])), **extra_overrides}
-        new_targets = _targets_file(args)  # else the run keeps the targets it was started with
-        if new_overrides or new_targets:
-            text, path = journal.snapshot(run_id)
-            loaded = parse_playbook(
-                text,
-                path,
-                overrides={**overrides, **new_overrides} or None,
-                targets=new_targets or loaded.targets_file,
-            )
-        changed = _snapshot_changed(record.playbook_path, record.playbook_sha256)
-        resume_data: dict[str, Any] = {
-            "operator": _operator_name(args),
-            "host": socket.gethostname(),
-            "pid": os.getpid(),
-            "overrides": new_overrides,
-            "playbook_changed": changed,
-            **({"targets": new_targets.record()} if new_targets else {}),
-        }
-        if changed:
+        loaded, resume_data = prepare_resume(
+            journal,
+            run_id,
+            operator_name=_operator_name(args),
+            extra_overrides={**_parse_vars(getattr(args, "var", [])), **extra_overrides},
+            targets=_targets_file(args),  # else the run keeps the targets it started with
+        )
+        if resume_data["playbook_changed"]:
             _say(
                 f"note: {record.playbook_path} has changed since run {run_id} started; "
                 "continuing with the playbook as it was then (the run's snapshot)"
@@ -361,16 +345,6 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
         if args.headless:
             return _run_headless(args, journal, loaded, run_id, resume_data=resume_data)
         return _run_tui(args, journal, loaded, run_id, resume_data=resume_data)
-
-
-def _snapshot_changed(path: str, sha256: str) -> bool:
-    import hashlib
-
-    try:
-        text = Path(path).read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
-    except (OSError, UnicodeDecodeError):
-        return True
-    return hashlib.sha256(text.encode()).hexdigest() != sha256
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from typing import Any
 
 from deploytui.journal.report import load_run_playbook
 from deploytui.journal.store import Journal
-from deploytui.playbook.loader import LoadedPlaybook, parse_playbook
+from deploytui.playbook.loader import LoadedPlaybook, TargetsFile, parse_playbook
 
 
 def snapshot_changed(path: str, sha256: str) -> bool:
@@ -33,17 +33,22 @@ def prepare_resume(
     *,
     operator_name: str,
     extra_overrides: dict[str, str] | None = None,
+    targets: TargetsFile | None = None,
 ) -> tuple[LoadedPlaybook, dict[str, Any]]:
-    """The run's playbook (snapshot + overrides) and the data of its ``run_resumed`` event."""
+    """The run's playbook (snapshot + overrides) and the data of its ``run_resumed`` event.
+
+    ``targets`` replaces the run's inventory (``--targets``); otherwise the run keeps the
+    targets file it was started with, as journaled.
+    """
     record = journal.run(run_id)
     loaded, overrides = load_run_playbook(journal, run_id)
-    if extra_overrides:
+    if extra_overrides or targets:
         text, path = journal.snapshot(run_id)
         loaded = parse_playbook(
             text,
             path,
-            overrides={**overrides, **extra_overrides},
-            targets=loaded.targets_file,  # the run's --targets file, as journaled
+            overrides={**overrides, **(extra_overrides or {})} or None,
+            targets=targets or loaded.targets_file,
         )
     resume_data: dict[str, Any] = {
         "operator": operator_name,
@@ -51,5 +56,6 @@ def prepare_resume(
         "pid": os.getpid(),
         "overrides": dict(extra_overrides or {}),
         "playbook_changed": snapshot_changed(record.playbook_path, record.playbook_sha256),
+        **({"targets": targets.record()} if targets else {}),
     }
     return loaded, resume_data
