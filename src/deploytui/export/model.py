@@ -25,8 +25,7 @@ from deploytui.journal.report import (
 from deploytui.journal.store import Journal
 from deploytui.model.events import RUN_ICONS, STEP_ICONS, RunStatus, StepStatus
 from deploytui.model.playbook import Playbook
-from deploytui.model.steps import InputStep, StepBase
-from deploytui.playbook.templating import MASK, Context, TemplateError, render
+from deploytui.model.steps import InputStep
 
 SCHEMA_VERSION = 1
 
@@ -177,28 +176,7 @@ class ExportDocument(BaseModel):
         return steps
 
 
-def _title(step: StepBase, playbook: Playbook, inputs: dict[str, Any], record: Any) -> str:
-    """The title as the operator saw it (``Deploy release {{ vars.release }}`` → ``7.0.0``)."""
-    if "{{" not in step.title:
-        return step.title
-    context = Context(
-        variables=playbook.variables,
-        inputs=inputs,
-        secrets={name: MASK for name in playbook.secrets},
-        run={
-            "id": record.id,
-            "operator": record.operator,
-            "started_at": record.started_at,
-            "playbook": playbook.name,
-        },
-    )
-    try:
-        return render(step.title, context, mask=True)
-    except TemplateError:
-        return step.title
-
-
-def _step(report: StepReport, phase_id: str, playbook: Playbook, titles: dict[str, str]) -> StepOut:
+def _step(report: StepReport, phase_id: str, playbook: Playbook) -> StepOut:
     step = playbook.step(report.step_id)
     fields = {field.id: field for field in step.fields} if isinstance(step, InputStep) else {}
     values = []
@@ -224,7 +202,7 @@ def _step(report: StepReport, phase_id: str, playbook: Playbook, titles: dict[st
     failed = list(report.failures)
     return StepOut(
         id=report.step_id,
-        title=titles.get(report.step_id, report.title),
+        title=report.title,  # rendered as the operator saw it
         kind=report.kind,
         phase_id=phase_id,
         status=report.status,
@@ -251,7 +229,7 @@ def _step(report: StepReport, phase_id: str, playbook: Playbook, titles: dict[st
     )
 
 
-def _phase(report: PhaseReport, playbook: Playbook, titles: dict[str, str]) -> PhaseOut:
+def _phase(report: PhaseReport, playbook: Playbook) -> PhaseOut:
     status = report.status
     return PhaseOut(
         id=report.phase_id,
@@ -261,7 +239,7 @@ def _phase(report: PhaseReport, playbook: Playbook, titles: dict[str, str]) -> P
         outcome=OUTCOME_WORDS[status],
         elapsed=report.elapsed,
         estimate=report.estimate,
-        steps=[_step(step, report.phase_id, playbook, titles) for step in report.steps],
+        steps=[_step(step, report.phase_id, playbook) for step in report.steps],
     )
 
 
@@ -274,16 +252,12 @@ def document_from_report(
 ) -> ExportDocument:
     """Flatten a ``RunReport`` (and its playbook snapshot's source refs) into the export."""
     record = report.run
-    inputs = {item["field"]: item["value"] for item in report.values}
-    titles = {
-        step.id: _title(step, playbook, inputs, record) for _, step in playbook.ordered_steps()
-    }
     rollback = None
     if report.rollback is not None:
         rollback = RollbackOut(
             ran=report.rolling_back,
             reason=report.rollback_reason,
-            phase=_phase(report.rollback, playbook, titles),
+            phase=_phase(report.rollback, playbook),
         )
     fields = playbook.input_fields()
     breaches = [
@@ -308,7 +282,7 @@ def document_from_report(
         window_end=record.finished_at,
         elapsed=_elapsed(record.started_at, record.finished_at or record.updated_at),
         budget=report.budget,
-        phases=[_phase(phase, playbook, titles) for phase in report.phases],
+        phases=[_phase(phase, playbook) for phase in report.phases],
         rollback=rollback,
         signoffs=[SignoffOut(**item) for item in report.signoffs],
         breaches=breaches,
