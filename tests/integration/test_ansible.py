@@ -1,9 +1,10 @@
 """The ``ansible`` step kind, for real: ansible-core through ansible-runner against the loopback
 sshd servers (tests/sshd_helpers.py), with tests/data/ansible/site.yml.
 
-The "fleet" is web-1 and web-2 (two names for the session's sshd) and web-3, a port nothing
-listens on (really unreachable). A host fails a task when ``MARKER/fail-HOST`` exists, and every
-host appends a line to ``MARKER/HOST.log`` per run, so retries are counted on the hosts' side.
+The "fleet" is web-1, web-2 and db-1 (names for the session's sshd) and web-3, a port nothing
+listens on (really unreachable); the test playbook's play targets the ``web`` group only. A host
+fails a task when ``MARKER/fail-HOST`` exists, and every host appends a line to
+``MARKER/HOST.log`` per run, so retries are counted on the hosts' side.
 """
 
 from __future__ import annotations
@@ -49,8 +50,13 @@ def fleet(ssh_keys: Any, sshd: Any, tmp_path_factory: pytest.TempPathFactory) ->
             "web-1": sshd.target(known_hosts=str(known_hosts)),
             "web-2": sshd.target(known_hosts=str(known_hosts)),
             "web-3": dead,
+            "db-1": sshd.target(known_hosts=str(known_hosts)),
         },
-        "groups": {"web": ["web-1", "web-2", "web-3"], "live": ["web-1", "web-2"]},
+        "groups": {
+            "web": ["web-1", "web-2", "web-3"],
+            "live": ["web-1", "web-2"],
+            "db": ["db-1"],
+        },
     }
 
 
@@ -79,7 +85,11 @@ def execute(fleet: dict[str, Any], data: dict[str, Any], **ctx: Any) -> tuple[An
 
     step = AnsibleStep.model_validate(data)
     context = ExecContext(run_id="r1", step_id="deploy", attempt=1, output=record, **ctx)
-    return AnsibleExecutor(Targets.model_validate(fleet)).execute(step, context), lines
+    executor = AnsibleExecutor(Targets.model_validate(fleet))
+    try:
+        return executor.execute(step, context), lines
+    finally:
+        executor.close()
 
 
 def runs(marker: Path, host: str) -> int:
@@ -93,9 +103,10 @@ def by_host(details: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def test_failed_and_unreachable_hosts_past_the_threshold_fail_the_step(fleet, tmp_path) -> None:
     (tmp_path / "fail-web-2").touch()
-    result, lines = execute(fleet, step_data(tmp_path, max_failures=1))
+    result, lines = execute(fleet, step_data(tmp_path, hosts=["web", "db-1"], max_failures=1))
     assert not result.ok
     hosts = by_host(result.details)
+    assert hosts["db-1"]["status"] == "no_tasks" and hosts["db-1"]["ok"]  # no play targets db
     assert hosts["web-1"]["status"] == "succeeded" and hosts["web-1"]["ok"]
     assert hosts["web-2"]["status"] == "failed"
     assert "Refuse where a fail marker exists: exit code 1" in hosts["web-2"]["reason"]
@@ -104,7 +115,7 @@ def test_failed_and_unreachable_hosts_past_the_threshold_fail_the_step(fleet, tm
     assert hosts["web-1"]["tasks"]["changed"] == 2 and hosts["web-1"]["tasks"]["skipped"] == 2
     assert result.details["recap"]["web-3"]["unreachable"] == 1
     assert result.details["plays"] == ["Deploy the web tier"]
-    assert "2 of 3 hosts failed (web-2: Refuse" in (result.reason or "")
+    assert "2 of 4 hosts failed (web-2: Refuse" in (result.reason or "")
     # One line per task result, live, prefixed with the host; the recap at the end.
     assert "[web-1] changed: Record this run" in lines
     assert "[web-1] skipped: Linger" in lines
@@ -194,9 +205,11 @@ def test_secrets_in_extra_vars_never_touch_the_disk_nor_the_journal(
     folders: list[Path] = []
     real_private_dir = ansible_executor.private_dir
 
-    def recording_private_dir() -> Path:
-        folders.append(real_private_dir())
-        return folders[-1]
+    def recording_private_dir(*args: Any) -> Path:
+        folder = real_private_dir(*args)
+        if not args:  # the step's private data dir (not the run's ssh control-socket dir)
+            folders.append(folder)
+        return folder
 
     monkeypatch.setattr(ansible_executor, "private_dir", recording_private_dir)
     scanned: list[Path] = []
@@ -241,14 +254,27 @@ def test_check_mode_changes_nothing_and_shows_diffs(fleet, tmp_path) -> None:
     assert any("in check mode (nothing changed)" in line for line in lines)
 
 
-def test_ad_hoc_module_and_the_dry_run_plan(fleet, tmp_path) -> None:
-    data = step_data(tmp_path, hosts="live", limit="web-2")
-    del data["playbook"], data["extra_vars"]
+def test_ad_hoc_module_on_an_ansible_inventory_and_the_dry_run_plan(fleet, tmp_path) -> None:
+    lines = ["[web]"]
+    for name in ("web-1", "web-2"):
+        target = fleet["ssh"][name]
+        lines.append(
+            f"{name} ansible_host={target['host']} ansible_port={target['port']} "
+            f"ansible_user={target['user']} ansible_ssh_private_key_file={target['key_file']} "
+            f"ansible_python_interpreter={sys.executable} "
+            f"ansible_ssh_common_args='-o StrictHostKeyChecking=yes "
+            f"-o UserKnownHostsFile={target['known_hosts']}'"
+        )
+    inventory = tmp_path / "hosts.ini"
+    inventory.write_text("\n".join(lines) + "\n")
+    data = step_data(tmp_path, limit="web-2", inventory=str(inventory))
+    for name in ("playbook", "extra_vars", "hosts", "python_interpreter"):
+        del data[name]
     data.update(module="ansible.builtin.ping")
-    result, lines = execute(fleet, data)
+    result, output = execute(fleet, data)
     assert result.ok, result.reason
     assert [entry["host"] for entry in result.details["hosts"]] == ["web-2"]
-    assert "[web-2] ok: ping" in lines or "[web-2] ok: ansible.builtin.ping" in lines
+    assert any(line.startswith("[web-2] ok: ") for line in output)
     loaded = parse_playbook(ssh_playbook(fleet, [step_data(tmp_path)]), "fleet.yaml")
     plan = plan_text(loaded)
     assert "ansible-playbook -i '(deploytui ssh targets)'" in plan
@@ -312,3 +338,29 @@ def test_ansible_errors_and_timeouts_fail_the_step_with_a_reason(fleet, tmp_path
     )
     assert not slow.ok and "timed out after 2s" in (slow.reason or "")
     assert {entry["status"] for entry in slow.details["hosts"]} == {"timed_out"}
+
+
+def test_the_documented_examples_load_and_plan() -> None:
+    import re
+    import textwrap
+
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    text = (docs / "playbook-format.md").read_text()
+    section = text[text.index("### `ansible`") : text.index("## Importing a checklist")]
+    example = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert example is not None
+    targets, steps = example.group(1).split("# …\n")
+    body = (
+        "name: ansible example\nvariables: {release: '2.0'}\nsecrets: [db_password]\n"
+        + targets
+        + "phases:\n  - id: main\n    title: Main\n    steps:\n"
+        + textwrap.indent(steps, "      ")
+    )
+    plan = plan_text(parse_playbook(body, "example.yaml"))
+    assert "--check --diff   @ web: web-01, web-02 (2 hosts)" in plan
+    assert "-e {release, db_password}" in plan  # extra vars by name, never their values
+    assert "in batches of 25% (one Ansible run each); stops when more than 5% of the hosts" in plan
+    awx = re.search(r"```yaml\n(.*?)```", (docs / "scaling.md").read_text(), re.S)
+    assert awx is not None
+    handoff = parse_playbook("name: awx\nvariables: {release: '1'}\n" + awx.group(1), "awx.yaml")
+    assert [step.kind for _, step in handoff.playbook.ordered_steps()] == ["http", "http"]

@@ -18,13 +18,16 @@ from deploytui.export.markdown import cell, footer_lines, inline, step_lines
 from deploytui.export.model import ExportDocument, StepOut, ValueOut
 from deploytui.export.wording import outcome_text, status_text, value_text, when, window_text
 from deploytui.model.events import BREACH_ICON, ROLLBACK_ICON
+from deploytui.model.step_base import AutomatedStep
+from deploytui.playbook.fieldnames import step_models
 
 BLANK = re.compile(r"_{3,}")
 BOX = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)\[([ xX])\]")
 FENCE = re.compile(r"^\s*(```|~~~)")
 UNIT_AFTER = re.compile(r"^(\s*)([A-Za-z%][A-Za-z%/]*)")
 TIME_WORDS = {"minutes", "minute", "mins", "min", "hours", "hour", "hrs", "seconds", "secs", "sec"}
-AUTOMATED = {"local", "http", "ssh", "mongo", "wait", "monitor"}
+# Kinds that run something (rather than ask the operator), whatever kinds exist now.
+AUTOMATED = {kind for kind, model in step_models().items() if issubclass(model, AutomatedStep)}
 
 
 @dataclass
