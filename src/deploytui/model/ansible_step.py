@@ -15,7 +15,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from deploytui.model.ssh_step import _count_or_percent, expand_hosts, summarize_hosts
+from deploytui.model.ssh_step import (
+    count_or_percent,
+    expand_hosts,
+    summarize_hosts,
+    unknown_host_problems,
+)
 from deploytui.model.step_base import AutomatedStep
 
 if TYPE_CHECKING:
@@ -69,12 +74,12 @@ class AnsibleStep(AutomatedStep):
     @field_validator("serial", mode="before")
     @classmethod
     def _serial(cls, value: Any) -> Any:
-        return None if value is None else _count_or_percent(value, minimum=1, what="serial")
+        return None if value is None else count_or_percent(value, minimum=1, what="serial")
 
     @field_validator("max_failures", mode="before")
     @classmethod
     def _max_failures(cls, value: Any) -> Any:
-        return _count_or_percent(value, minimum=0, what="max_failures")
+        return count_or_percent(value, minimum=0, what="max_failures")
 
     @model_validator(mode="after")
     def _what_and_where(self) -> AnsibleStep:
@@ -127,28 +132,26 @@ class AnsibleStep(AutomatedStep):
         return self.command_line("(deploytui ssh targets)"), where
 
     def dry_run_notes(self) -> list[str]:
-        """What ``--dry-run`` adds under the step: how to preview it in Ansible's check mode."""
+        """What ``--dry-run`` adds under the step: rollout rules, how to preview in check mode."""
+        notes = []
+        limit = self.max_failures
+        hosts = f"{limit} of the hosts" if isinstance(limit, str) else f"{limit} host(s)"
+        if self.serial is not None:
+            notes.append(
+                f"in batches of {self.serial} (one Ansible run each); stops when more than "
+                f"{hosts} fail"
+            )
+        elif self.max_failures:
+            notes.append(f"tolerates {self.max_failures} failed or unreachable hosts")
         if self.check:
-            return ["runs in Ansible check mode (--check --diff): reports changes, makes none"]
-        return [
-            "preview on the hosts without changing them: set `check: true` on the step "
-            "(runs with --check --diff)"
-        ]
+            notes.append("runs in Ansible check mode (--check --diff): reports changes, makes none")
+        else:
+            notes.append(
+                "preview on the hosts without changing them: set `check: true` on the step "
+                "(runs with --check --diff)"
+            )
+        return notes
 
     def reference_problems(self, playbook: Playbook) -> Iterator[tuple[tuple[Any, ...], str]]:
         """Host names that are neither deploytui ssh hosts nor groups."""
-        import difflib
-
-        targets = playbook.targets
-        known = sorted({*targets.ssh, *targets.groups})
-        for index, name in enumerate(self.hosts):
-            if "{{" in name or name in targets.ssh or name in targets.groups:
-                continue
-            guess = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean '{guess[0]}'?" if guess else ""
-            defined = ", ".join(known[:8]) + (" …" if len(known) > 8 else "") or "none defined"
-            yield (
-                ("hosts", index),
-                f"ssh host or group '{name}' is not defined under targets.ssh or targets.groups "
-                f"(known: {defined}){hint}",
-            )
+        yield from unknown_host_problems(self.hosts, playbook.targets)

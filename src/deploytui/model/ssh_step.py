@@ -15,18 +15,17 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from deploytui.model.step_base import AutomatedStep
+from deploytui.model.step_base import ShellCommandStep
 
 if TYPE_CHECKING:
     from deploytui.model.playbook import Playbook, Targets
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 SECRET_REFERENCE = re.compile(r"^\s*\{\{\s*secrets\.[A-Za-z_]\w*\s*\}\}\s*$")
 PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
 SHOWN_HOSTS = 3  # how many host names the one-line summary lists before "… N hosts"
 
 
-def _count_or_percent(value: Any, *, minimum: int, what: str) -> int | str:
+def count_or_percent(value: Any, *, minimum: int, what: str) -> int | str:
     """``5`` or ``"25%"``, validated; percentages are kept as text like ``"25%"``."""
     if isinstance(value, bool):
         raise ValueError(f"{what} is a number of hosts or a percentage like 25%")
@@ -37,7 +36,7 @@ def _count_or_percent(value: Any, *, minimum: int, what: str) -> int | str:
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
-            return _count_or_percent(int(text), minimum=minimum, what=what)
+            return count_or_percent(int(text), minimum=minimum, what=what)
         match = PERCENT.match(text)
         if match:
             percent = float(match.group(1))
@@ -87,22 +86,38 @@ def summarize_hosts(hosts: list[str], label: str | None = None) -> str:
     return f"{prefix}{listed}{count}"
 
 
-class SshStep(AutomatedStep):
+def unknown_host_problems(
+    names: list[str], targets: Targets
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """A problem (at ``hosts[i]``) for each name that is neither an ssh host nor a group."""
+    import difflib
+
+    known = sorted({*targets.ssh, *targets.groups})
+    for index, name in enumerate(names):
+        if "{{" in name or name in targets.ssh or name in targets.groups:
+            continue
+        guess = difflib.get_close_matches(name, known, n=1)
+        hint = f"; did you mean '{guess[0]}'?" if guess else ""
+        defined = ", ".join(known[:8]) + (" …" if len(known) > 8 else "") or "none defined"
+        yield (
+            ("hosts", index),
+            f"ssh host or group '{name}' is not defined under targets.ssh or targets.groups "
+            f"(known: {defined}){hint}",
+        )
+
+
+class SshStep(ShellCommandStep):
     """A shell command over SSH on one host or a group, with rolling-deploy controls."""
 
     kind: Literal["ssh"]
     hosts: list[str] = Field(
         min_length=1, description="A host or group name from targets, or a list of them."
     )
-    command: str = Field(min_length=1, description="Run by /bin/sh -c on each host.")
-    cwd: str | None = Field(default=None, description="Working directory on the host.")
-    env: dict[str, str] = Field(default_factory=dict, description="Environment variables.")
     sudo: bool = Field(default=False, description="Run the command through sudo.")
     sudo_user: str | None = Field(default=None, description="sudo -u USER (default root).")
     sudo_password: str | None = Field(
         default=None, description="'{{ secrets.NAME }}' holding the sudo password."
     )
-    expect_exit: list[int] = Field(default_factory=lambda: [0], description="Accepted exit codes.")
     concurrency: int = Field(default=10, ge=1, le=200, description="Hosts at a time.")
     serial: int | str | None = Field(
         default=None, description="Batch size for rolling deploys: a number or '25%'."
@@ -117,35 +132,15 @@ class SshStep(AutomatedStep):
     def _one_or_many_hosts(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
 
-    @field_validator("expect_exit", mode="before")
-    @classmethod
-    def _one_or_many_codes(cls, value: Any) -> Any:
-        return [value] if isinstance(value, int) else value
-
-    @field_validator("env", mode="before")
-    @classmethod
-    def _env_as_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(key): str(item) for key, item in value.items()}
-        return value
-
-    @field_validator("env")
-    @classmethod
-    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not ENV_NAME.match(name):
-                raise ValueError(f"environment variable name '{name}' must be letters, digits, _")
-        return value
-
     @field_validator("serial", mode="before")
     @classmethod
     def _serial(cls, value: Any) -> Any:
-        return None if value is None else _count_or_percent(value, minimum=1, what="serial")
+        return None if value is None else count_or_percent(value, minimum=1, what="serial")
 
     @field_validator("max_failures", mode="before")
     @classmethod
     def _max_failures(cls, value: Any) -> Any:
-        return _count_or_percent(value, minimum=0, what="max_failures")
+        return count_or_percent(value, minimum=0, what="max_failures")
 
     @model_validator(mode="after")
     def _sudo_fields(self) -> SshStep:
@@ -161,21 +156,7 @@ class SshStep(AutomatedStep):
 
     def reference_problems(self, playbook: Playbook) -> Iterator[tuple[tuple[Any, ...], str]]:
         """Host names that are neither hosts nor groups; a sudo password that is not a secret."""
-        import difflib
-
-        targets = playbook.targets
-        known = sorted({*targets.ssh, *targets.groups})
-        for index, name in enumerate(self.hosts):
-            if "{{" in name or name in targets.ssh or name in targets.groups:
-                continue
-            guess = difflib.get_close_matches(name, known, n=1)
-            hint = f"; did you mean '{guess[0]}'?" if guess else ""
-            defined = ", ".join(known[:8]) + (" …" if len(known) > 8 else "") or "none defined"
-            yield (
-                ("hosts", index),
-                f"ssh host or group '{name}' is not defined under targets.ssh or targets.groups "
-                f"(known: {defined}){hint}",
-            )
+        yield from unknown_host_problems(self.hosts, playbook.targets)
         if self.sudo_password is not None and not SECRET_REFERENCE.match(self.sudo_password):
             yield (
                 ("sudo_password",),

@@ -119,3 +119,35 @@ class AutomatedStep(StepBase):
     def value_names(self) -> list[str]:
         """Names this step provides as ``{{ inputs.NAME }}`` (captures, sampled figures...)."""
         return [capture.name for capture in self.capture]
+
+
+ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ShellCommandStep(AutomatedStep):
+    """Fields of the steps that run a shell command (``local`` here, ``ssh`` on hosts)."""
+
+    command: str = Field(min_length=1, description="Run by /bin/sh -c; output streamed.")
+    cwd: str | None = Field(default=None, description="Working directory.")
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    expect_exit: list[int] = Field(default_factory=lambda: [0], description="Accepted exit codes.")
+
+    @field_validator("expect_exit", mode="before")
+    @classmethod
+    def _one_or_many_codes(cls, value: Any) -> Any:
+        return [value] if isinstance(value, int) else value
+
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_as_text(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(key): str(item) for key, item in value.items()}
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
+        for name in value:
+            if not ENV_NAME.match(name):
+                raise ValueError(f"environment variable name '{name}' must be letters, digits, _")
+        return value

@@ -22,6 +22,7 @@ from deploytui.model.step_base import (
     AutomatedStep,
     Capture,
     OnFailure,
+    ShellCommandStep,
     StepBase,
     duration_seconds,
     duration_seconds_bare,
@@ -118,26 +119,10 @@ class GateStep(StepBase):
     require: list[GateCondition] = Field(min_length=1, description="All must hold to pass.")
 
 
-class LocalStep(AutomatedStep):
+class LocalStep(ShellCommandStep):
     """A shell command on the operator's machine."""
 
     kind: Literal["local"]
-    command: str = Field(min_length=1, description="Run by /bin/sh -c; output streamed.")
-    cwd: str | None = Field(default=None, description="Working directory.")
-    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
-    expect_exit: list[int] = Field(default_factory=lambda: [0], description="Accepted exit codes.")
-
-    @field_validator("expect_exit", mode="before")
-    @classmethod
-    def _one_or_many(cls, value: Any) -> Any:
-        return [value] if isinstance(value, int) else value
-
-    @field_validator("env", mode="before")
-    @classmethod
-    def _env_as_text(cls, value: Any) -> Any:
-        if isinstance(value, dict):
-            return {str(key): str(item) for key, item in value.items()}
-        return value
 
 
 Step = Annotated[
