@@ -29,11 +29,12 @@ from deploytui.executors.ansible_invocation import (
     remove_private_dir,
     runner_kwargs,
     scrub_environment,
+    stop_control_masters,
 )
 from deploytui.executors.base import CANCELLED, ExecContext, ExecResult
 from deploytui.model.ansible_step import AnsibleStep
 from deploytui.model.playbook import Targets
-from deploytui.model.ssh_step import batch_size, too_many_failures
+from deploytui.model.ssh_step import batch_size, expand_hosts, too_many_failures
 from deploytui.model.steps import StepBase
 
 LISTED_FAILURES = 3
@@ -81,6 +82,20 @@ class AnsibleExecutor:
         # (run id, step id) → hosts that did not succeed in the last attempt (retry scope).
         self._unfinished: dict[tuple[str, str], list[str]] = {}
         self._lock = threading.Lock()
+        self._control_dir: Path | None = None  # ssh control sockets, shared by the run's steps
+
+    def close(self) -> None:
+        """End of the run: stop the ssh connection masters and remove their directory."""
+        if self._control_dir is not None:
+            stop_control_masters(self._control_dir)
+            remove_private_dir(self._control_dir)
+            self._control_dir = None
+
+    def _controls(self) -> Path:
+        with self._lock:
+            if self._control_dir is None:
+                self._control_dir = private_dir("deploytui-ansible-cp-")
+            return self._control_dir
 
     def execute(self, step: StepBase, ctx: ExecContext) -> ExecResult:
         assert isinstance(step, AnsibleStep)
@@ -100,10 +115,10 @@ class AnsibleExecutor:
 
     def _execute(self, step: AnsibleStep, ctx: ExecContext, folder: Path) -> ExecResult:
         inventory = self._inventory(step, folder)
-        try:
-            hosts = inventory_hosts(inventory, step.limit)
-        except Exception as error:  # Ansible's own parse errors name the file and line
-            raise InvocationError(f"cannot read the inventory {inventory}: {error}") from None
+        if step.inventory is None and not step.limit:
+            hosts = expand_hosts(step.hosts, self.targets)  # exactly the ephemeral inventory
+        else:
+            hosts = inventory_hosts(inventory, step.limit, folder, self._controls())
         if not hosts:
             where = f" matching limit '{step.limit}'" if step.limit else ""
             return ExecResult(ok=False, reason=f"the inventory has no hosts{where}")
@@ -209,6 +224,7 @@ class AnsibleExecutor:
             inventory=inventory,
             limit=limit,
             extra_vars_file=pipe.path if pipe else None,
+            control_dir=self._controls(),
         )
         runner = ansible_runner.interface.init_runner(
             **kwargs,
@@ -226,6 +242,8 @@ class AnsibleExecutor:
         run.tallies.update(translator.hosts)
         run.recap.update(translator.recap)
         run.plays.extend(name for name in translator.plays if name not in run.plays)
+        # Ansible went through the playbook (some hosts may have failed) and reached the recap.
+        finished = status == "successful" or bool(translator.recap)
         for host in batch:
             if host in translator.hosts:
                 continue
@@ -233,7 +251,7 @@ class AnsibleExecutor:
                 run.statuses[host] = "cancelled"
             elif status == "timeout":
                 run.statuses[host] = "timed_out"
-            elif status == "successful" or host in translator.recap:
+            elif finished:
                 run.statuses[host] = "no_tasks"  # no play of the playbook targets this host
             else:
                 run.statuses[host] = "not_started"

@@ -62,7 +62,7 @@ def _message(result: dict[str, Any]) -> str:
     """The most useful one-line explanation in a task result."""
     text = _first_message(result).removeprefix("Task failed: ")
     if "ssh: " in text:  # "Data could not be sent to remote host … ssh: connect to host …"
-        text = text[text.index("ssh: ") :]
+        text = text[text.rindex("ssh: ") :]
     if text == "non-zero return code" and result.get("rc") is not None:
         stderr = str(result.get("stderr") or "").strip().splitlines()
         text = f"exit code {result['rc']}" + (f": {stderr[-1].strip()}" if stderr else "")
@@ -212,7 +212,8 @@ class EventTranslator:
                 ours: int((data.get(theirs) or {}).get(host, 0)) for theirs, ours in names.items()
             }
             self.recap[host] = counts
-            self._tally(host).finished = time.monotonic()
+            tally = self._tally(host)
+            tally.finished = tally.finished or time.monotonic()
             line = " ".join(f"{name}={counts[name]}" for name in COUNTS)
             failed = counts["failed"] or counts["unreachable"]
             self.emit("stderr" if failed else "stdout", f"{host} : {line}")

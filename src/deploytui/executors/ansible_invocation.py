@@ -5,9 +5,9 @@ rules live. Host keys are checked strictly (``StrictHostKeyChecking=yes`` agains
 known_hosts file the ssh step uses), and extra vars, which may hold secrets, never touch a disk:
 ansible-runner would write them to ``env/extravars`` and its ``artifacts/*/command`` file records
 the whole environment, so instead the extra vars are handed to ansible-playbook through a named
-pipe (``-e @FIFO``): a writer thread pushes the bytes through the kernel each time Ansible opens
-it, and nothing is ever stored. Every string value is tagged ``!unsafe`` so Ansible treats it as
-data, never as a template (a password may contain ``{{``).
+pipe (``-e @FIFO``, one per Ansible run): a writer thread pushes the bytes through the kernel
+once, when ansible-playbook opens it, and nothing is ever stored. Every string value is tagged
+``!unsafe`` so Ansible treats it as data, never as a template (a password may contain ``{{``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import tempfile
 import threading
@@ -28,7 +29,7 @@ from deploytui.model.ansible_step import AnsibleStep
 from deploytui.model.playbook import Targets
 from deploytui.model.ssh_step import expand_hosts
 
-DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"  # the ssh step's default too
+DEFAULT_KNOWN_HOSTS = "~/.ssh/known_hosts"  # as ssh_hostkeys (not imported: it needs paramiko)
 SECRET_ENV_PREFIX = "DEPLOYTUI_SECRET_"  # the operator's secrets; never passed on to Ansible
 
 
@@ -36,10 +37,10 @@ class InvocationError(Exception):
     """A step that cannot be turned into an Ansible run (message names the host or path)."""
 
 
-def private_dir() -> Path:
+def private_dir(prefix: str = "deploytui-ansible-") -> Path:
     """A fresh private data dir, in RAM (/dev/shm) when the machine has it; 0700."""
     base = "/dev/shm" if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) else None
-    return Path(tempfile.mkdtemp(prefix="deploytui-ansible-", dir=base))
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=base))
 
 
 def remove_private_dir(path: Path) -> None:
@@ -86,15 +87,36 @@ def ephemeral_inventory(step: AnsibleStep, targets: Targets) -> dict[str, Any]:
     return {"all": {"hosts": hosts, "children": children}}
 
 
-def inventory_hosts(inventory: str, limit: str | None) -> list[str]:
-    """The hosts an inventory path yields under ``limit``, in Ansible's order (for batches)."""
-    from ansible.inventory.manager import InventoryManager
-    from ansible.parsing.dataloader import DataLoader
+def inventory_hosts(
+    inventory: str, limit: str | None, folder: Path, control_dir: Path
+) -> list[str]:
+    """The hosts an inventory yields under ``limit``, in Ansible's order (for batches, retries).
 
-    manager = InventoryManager(loader=DataLoader(), sources=[inventory])
+    Asked of ``ansible --list-hosts`` in a child process (it connects to nothing): Ansible's
+    pattern rules exactly, and none of Ansible's global state or console output in deploytui's
+    process (its warnings would land on the TUI's screen).
+    """
+    command = ["ansible", "all", "-i", inventory, "--list-hosts"]
     if limit:
-        manager.subset(limit)
-    return [host.name for host in manager.get_hosts("all")]
+        command += ["--limit", limit]
+    env = scrub_environment({**os.environ, **runner_environment(folder, control_dir)})
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise InvocationError(f"cannot list the inventory's hosts: {error}") from None
+    if done.returncode != 0:
+        if "no hosts to target" in done.stderr:
+            return []
+        errors = [line for line in done.stderr.splitlines() if "ERROR" in line]
+        why = (errors or done.stderr.strip().splitlines() or [f"exit {done.returncode}"])[0]
+        raise InvocationError(f"cannot read the inventory {inventory}: {why}")
+    lines = done.stdout.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.strip().startswith("hosts (")), None)
+    return (
+        [line.strip() for line in lines[start + 1 :] if line.strip()] if start is not None else []
+    )
 
 
 # -- extra vars through a named pipe -------------------------------------------------------------
@@ -160,15 +182,34 @@ class ExtraVarsPipe:
 # -- the ansible-runner keyword arguments ----------------------------------------------------------
 
 
-def runner_environment(folder: Path) -> dict[str, str]:
-    """Environment overrides: this venv's ansible on PATH, strict host keys, temp files inside."""
+def stop_control_masters(control_dir: Path) -> None:
+    """End the ssh ControlPersist masters Ansible left (they would idle on for 60 s)."""
+    for socket_path in control_dir.glob("*"):
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            subprocess.run(
+                ["ssh", "-o", f"ControlPath={socket_path}", "-O", "exit", "deploytui"],
+                capture_output=True,
+                timeout=5,
+                check=False,
+            )
+
+
+def runner_environment(folder: Path, control_dir: Path) -> dict[str, str]:
+    """Environment overrides: this venv's ansible on PATH, strict host keys, temp files inside.
+
+    ssh control sockets live in ``control_dir``, one per executor (run), so connections are
+    reused by the run's ansible steps and their masters ended when the run closes.
+    """
     bin_dir = os.path.dirname(sys.executable)
     return {
         "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "/usr/bin:/bin"),
+        # Never trust a host key on first use, whatever ansible.cfg says.
         "ANSIBLE_HOST_KEY_CHECKING": "True",
         "ANSIBLE_LOCAL_TEMP": str(folder / "tmp"),
-        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(folder / "cp"),
-        "ANSIBLE_PIPELINING": "True",  # fewer round trips; no sftp needed for module transfer
+        "ANSIBLE_SSH_CONTROL_PATH_DIR": str(control_dir),
+        # Fewer round trips per task; the operator's own setting wins (env only: an
+        # ansible.cfg setting is overridden by this variable, so say False here to turn it off).
+        "ANSIBLE_PIPELINING": os.environ.get("ANSIBLE_PIPELINING", "True"),
         "ANSIBLE_RETRY_FILES_ENABLED": "False",
         "ANSIBLE_NOCOLOR": "True",
     }
@@ -181,6 +222,7 @@ def runner_kwargs(
     inventory: str,
     limit: str | None,
     extra_vars_file: Path | None,
+    control_dir: Path,
 ) -> dict[str, Any]:
     """Keyword arguments for ``ansible_runner.init_runner`` (event and cancel handlers aside)."""
     cmdline: list[str] = []
@@ -201,7 +243,7 @@ def runner_kwargs(
         "inventory": inventory,
         "forks": step.forks,
         "quiet": True,
-        "envvars": runner_environment(folder),
+        "envvars": runner_environment(folder, control_dir),
         "cmdline": " ".join(_quote(word) for word in cmdline),
         "suppress_output_file": True,
         "rotate_artifacts": 1,
