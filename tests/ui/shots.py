@@ -273,6 +273,13 @@ SHOTS: list[Shot] = [
         "history", (100, 30), on_history, history, "History: runs filtered by playbook and status"
     ),
     Shot(
+        "history_80x24",
+        (80, 24),
+        on_history,
+        history,
+        "History at 80×24: less important columns give way, run ids stay whole",
+    ),
+    Shot(
         "run_detail",
         (100, 30),
         on_history,

@@ -24,9 +24,20 @@ from deploytui.journal.report import PhaseReport, RunReport, StepReport
 from deploytui.model.events import RunRecord, RunStatus, StepStatus
 from deploytui.model.values import format_duration
 from deploytui.ui.text import against, breach, rich_cell, run_status, step_icon
+from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 from deploytui.ui.widgets.phase_list import plain_title
 
 ALL = "all"
+
+# Least important first to go at narrow widths; run ids are never dropped or cut.
+RUN_COLUMNS = [
+    Col("run"),
+    Col("playbook", flex=True),
+    Col("status"),
+    Col("started", drop=1),
+    Col("took", drop=2),
+    Col("operator", drop=3),
+]
 
 
 def export_available() -> bool:
@@ -52,14 +63,20 @@ class HistoryScreen(Screen[None]):
             yield Select[str]([], prompt="All playbooks", id="filter-playbook", allow_blank=True)
             statuses = [(status.value.replace("_", " "), status.value) for status in RunStatus]
             yield Select[str](statuses, prompt="All statuses", id="filter-status")
-        yield DataTable(id="runs", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(RUN_COLUMNS, id="runs", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one("#runs", DataTable)
-        table.add_columns("run", "playbook", "status", "started", "took", "operator")
         self.load()
         table.focus()
+
+    def on_resize(self) -> None:
+        # On a small terminal the filters lose their borders: two rows more for the runs.
+        narrow = self.size.width < 100
+        for select in self.query(Select):
+            select.compact = narrow
+        self.query_one(Footer).compact = narrow
 
     def on_select_changed(self, event: Select.Changed) -> None:
         self.load()
@@ -95,18 +112,22 @@ class HistoryScreen(Screen[None]):
             select.set_options([(name, name) for name in names])
             if current in names:
                 select.value = current
-        table = self.query_one("#runs", DataTable)
-        table.clear()
-        for record in records:
-            table.add_row(
-                record.id,
-                escape(f"{record.playbook_name} v{record.playbook_version}"),
-                self.cell(run_status(record.status)),
-                short_time(record.started_at),
-                run_duration(record),
-                escape(record.operator),
+        table = self.query_one("#runs", FittedTable)
+        rows = [
+            Row(
+                (
+                    record.id,
+                    escape(f"{record.playbook_name} v{record.playbook_version}"),
+                    self.cell(run_status(record.status)),
+                    short_time(record.started_at),
+                    run_duration(record),
+                    escape(record.operator),
+                ),
                 key=record.id,
             )
+            for record in records
+        ]
+        table.set_rows(rows)
         table.border_title = f"{len(records)} run{'s' if len(records) != 1 else ''}"
         table.border_subtitle = "enter opens a run"
 
@@ -194,6 +215,8 @@ class RunDetailScreen(Screen[None]):
         tree = self.query_one(Tree)
         tree.show_root = False
         tree.guide_depth = 3
+        tree.border_title = "Timeline"
+        tree.border_subtitle = "o shows a step's output"
         tree.focus()
         self.load()
 

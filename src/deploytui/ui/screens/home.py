@@ -23,8 +23,28 @@ from textual.widgets import DataTable, Footer, Static
 from deploytui.journal.locks import RunLock, process_alive
 from deploytui.model.events import EventType, RunRecord, RunStatus
 from deploytui.ui.text import rich_cell, run_status
+from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 
 FINISHED = [RunStatus.completed, RunStatus.failed, RunStatus.aborted, RunStatus.rolled_back]
+
+# At narrow widths the least important columns go first (higher ``drop``); run ids never go,
+# and the flexible column wraps instead of being cut.
+RESUMABLE_COLUMNS = [
+    Col("run"),
+    Col("playbook"),
+    Col("state"),
+    Col("stopped at", flex=True),
+    Col("since", drop=1),
+]
+RECENT_COLUMNS = [
+    Col("run"),
+    Col("playbook", flex=True),
+    Col("status"),
+    Col("started", drop=1),
+    Col("took", drop=2),
+    Col("operator", drop=3),
+]
+PLAYBOOK_COLUMNS = [Col("playbook"), Col("", flex=True), Col("file", drop=1)]
 
 
 @dataclass(frozen=True)
@@ -139,9 +159,9 @@ class HomeScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static("", id="home-title")
         with Vertical(id="home-body"):
-            yield DataTable(id="resumable", cursor_type="row")
-            yield DataTable(id="playbooks", cursor_type="row")
-            yield DataTable(id="recent", cursor_type="row")
+            yield FittedTable(RESUMABLE_COLUMNS, id="resumable", cursor_type="row")
+            yield FittedTable(PLAYBOOK_COLUMNS, id="playbooks", cursor_type="row")
+            yield FittedTable(RECENT_COLUMNS, id="recent", cursor_type="row")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -164,13 +184,6 @@ class HomeScreen(Screen[None]):
             table = self.query_one(f"#{table_id}", DataTable)
             table.border_title = title
             table.border_subtitle = hints[table_id]
-        self.query_one("#resumable", DataTable).add_columns(
-            "run", "playbook", "state", "stopped at", "since"
-        )
-        self.query_one("#recent", DataTable).add_columns(
-            "run", "playbook", "status", "started", "took", "operator"
-        )
-        self.query_one("#playbooks", DataTable).add_columns("playbook", "", "file")
         self.load()
 
     def on_resize(self) -> None:
@@ -210,8 +223,7 @@ class HomeScreen(Screen[None]):
         from deploytui.demo import bundled_playbook
 
         self.resumable, self.recent, self.playbooks = resumable, recent, entries
-        table = self.query_one("#resumable", DataTable)
-        table.clear()
+        rows = []
         for record in resumable:
             holder = holders.get(record.id)
             if holder:
@@ -220,45 +232,42 @@ class HomeScreen(Screen[None]):
                 state = run_status(RunStatus.interrupted)
             else:
                 state = run_status(record.status)
-            table.add_row(
+            cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),
                 self.cell(state),
                 escape(where.get(record.id, "")),
                 short_time(record.updated_at),
-                key=record.id,
             )
+            rows.append(Row(cells, key=record.id))
         if not resumable:
-            table.add_row(self.cell("[dim]nothing to resume[/]"), "", "", "", "")
-        table = self.query_one("#recent", DataTable)
-        table.clear()
+            rows.append(Row((self.cell("[dim]nothing to resume[/]"), "", "", "", "")))
+        self.query_one("#resumable", FittedTable).set_rows(rows)
+        rows = []
         for record in recent:
-            table.add_row(
+            cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),
                 self.cell(run_status(record.status)),
                 short_time(record.started_at),
                 run_duration(record),
                 escape(record.operator),
-                key=record.id,
             )
+            rows.append(Row(cells, key=record.id))
         if not recent:
-            table.add_row(self.cell("[dim]no finished runs yet[/]"), "", "", "", "", "")
-        table = self.query_one("#playbooks", DataTable)
-        table.clear()
+            rows.append(Row((self.cell("[dim]no finished runs yet[/]"), "", "", "", "", "")))
+        self.query_one("#recent", FittedTable).set_rows(rows)
+        rows = []
         demo = bundled_playbook()
         cwd = self.app.cwd or Path.cwd()  # type: ignore[attr-defined]
         for entry in entries:
-            where = "bundled demo" if entry.path == demo else str(entry.path)
+            path = "bundled demo" if entry.path == demo else str(entry.path)
             if entry.path.is_relative_to(cwd):
-                where = str(entry.path.relative_to(cwd))
+                path = str(entry.path.relative_to(cwd))
             detail = entry.detail if entry.ok else f"[$error]{escape(entry.detail)}[/]"
-            table.add_row(
-                self.cell(f"[b]{escape(entry.title)}[/b]"),
-                self.cell(detail),
-                escape(where),
-                key=str(entry.path),
-            )
+            cells = (self.cell(f"[b]{escape(entry.title)}[/b]"), self.cell(detail), escape(path))
+            rows.append(Row(cells, key=str(entry.path)))
+        self.query_one("#playbooks", FittedTable).set_rows(rows)
 
     # -- actions -------------------------------------------------------------------------------
 

@@ -19,6 +19,17 @@ from textual.widgets import DataTable, Footer, Static
 from deploytui.model.events import RunRecord, RunStatus
 from deploytui.ui.screens.home import live_holder, open_run, short_time, stopped_at
 from deploytui.ui.text import rich_cell, run_status
+from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
+
+# The detail pane below repeats where and why, so at narrow widths the table can lose more.
+RESUME_COLUMNS = [
+    Col("run"),
+    Col("playbook"),
+    Col("state"),
+    Col("stopped at", flex=True),
+    Col("since", drop=2),
+    Col("operator", drop=3),
+]
 
 
 class ResumePicker(Screen[None]):
@@ -37,13 +48,12 @@ class ResumePicker(Screen[None]):
         yield Static(
             "[b]Resume a run[/b] · it continues at the first unfinished step", id="resume-title"
         )
-        yield DataTable(id="resume-runs", cursor_type="row", zebra_stripes=True)
+        yield FittedTable(RESUME_COLUMNS, id="resume-runs", cursor_type="row", zebra_stripes=True)
         yield Static("", id="resume-detail")
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("run", "playbook", "state", "stopped at", "since", "operator")
         table.focus()
         self.load()
 
@@ -64,8 +74,8 @@ class ResumePicker(Screen[None]):
     def show(self, rows: list[tuple[RunRecord, str | None, str, str]]) -> None:
         self.records = [row[0] for row in rows]
         self.rows = rows
-        table = self.query_one(DataTable)
-        table.clear()
+        table = self.query_one(FittedTable)
+        items = []
         for record, holder, title, _ in rows:
             if holder:
                 state = "[$accent]▶ driven elsewhere[/]"
@@ -73,16 +83,19 @@ class ResumePicker(Screen[None]):
                 state = run_status(RunStatus.interrupted)
             else:
                 state = run_status(record.status)
-            table.add_row(
+            cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),
                 self.cell(state),
                 escape(title),
                 short_time(record.updated_at),
                 escape(record.operator),
-                key=record.id,
             )
+            items.append(Row(cells, key=record.id))
+        table.set_rows(items)
         table.border_title = f"{len(rows)} resumable run{'s' if len(rows) != 1 else ''}"
+        # The table's own enter binding hides ours from the footer, so say it on the panel.
+        table.border_subtitle = "enter resumes" if rows else ""
         if not rows:
             self.query_one("#resume-detail", Static).update(
                 "[dim]Nothing to resume: every run has finished.[/]"

@@ -1,12 +1,14 @@
 """The phases of a run with icon, elapsed against estimate, and the current one highlighted.
 
-``PhaseList`` is the sidebar at 100 columns and wider; ``PhaseStrip`` is the one-line form that
-replaces it at 80 columns. Rollback is always listed, so the way back is always in sight.
+``PhaseList`` is the sidebar at 100 columns and wider (its step titles wrap, they are never cut);
+``PhaseStrip`` is the one-line form that replaces it at 80 columns. Rollback is always listed,
+so the way back is always in sight.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 
 from textual.content import Content
 from textual.markup import escape
@@ -107,10 +109,12 @@ class PhaseList(Widget):
             lines.append(Content(""))
             lines.append(Content.from_markup(f"[dim]Steps in {escape(self._phase_title)}[/]"))
             for icon, title, current in self._steps:
-                line = Content.from_markup(f"{icon} ").append(Content(title))
-                if line.cell_length > width:
-                    line = line.truncate(width - 1, ellipsis=True)
-                lines.append(line.stylize("bold") if current else line)
+                # Long titles wrap under themselves (hanging indent past the icon), never "…".
+                parts = textwrap.wrap(title, max(width - 2, 8)) or [""]
+                for number, part in enumerate(parts):
+                    lead = Content.from_markup(f"{icon} ") if number == 0 else Content("  ")
+                    line = lead.append(Content(part))
+                    lines.append(line.stylize("bold") if current else line)
         return Content("\n").join(lines)
 
     def _phase_lines(self, width: int) -> list[Content]:
@@ -140,7 +144,7 @@ class PhaseStrip(Widget):
         rows = phase_rows(state, current_step)
         current = next((row for row in rows if row[4]), None)
         icons = " ".join(row[1] for row in rows)
-        words = ""
+        words = "[dim]phases[/]  "  # between phases (or at the end) the icons still get a label
         if current is not None:
             words = f"[bold]{escape(current[2])}[/] {current[3]}  "
         self._markup = f"{words}{icons}"

@@ -50,26 +50,31 @@ class StatusBar(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._parts: list[tuple[str, str]] = [("", ""), ("", "")]
+        # Per line: left variants, longest first (a shorter one is used to stay on one line),
+        # and the right part.
+        self._parts: list[tuple[list[str], str]] = [([""], ""), ([""], "")]
 
     def show(self, state: RunState, now: datetime, *, journal: str, title: str) -> None:
         clock, detail = window_text(state, now)
         operator = escape(state.operator or "?")
+        where = f"[bold]{escape(title)}[/] · run [bold]{state.run_id}[/]"
         self._parts = [
-            (
-                f"[bold]{escape(title)}[/] · run [bold]{state.run_id}[/] · operator {operator}",
-                clock,
-            ),
-            (f"[dim]journal {escape(journal)}[/]", detail),
+            # At 80 columns dropping the word "operator" keeps the clock on the first line.
+            ([f"{where} · operator {operator}", f"{where} · {operator}"], clock),
+            ([f"[dim]journal {escape(journal)}[/]"], detail),
         ]
         self.refresh(layout=True)
 
     def render(self) -> Content:
         width = max(self.size.width, 1)
         lines: list[Content] = []
-        for left_markup, right_markup in self._parts:
-            left = Content.from_markup(left_markup)
+        for variants, right_markup in self._parts:
             right = Content.from_markup(right_markup)
+            choices = [Content.from_markup(markup) for markup in variants]
+            left = next(
+                (item for item in choices if item.cell_length + right.cell_length + 2 <= width),
+                choices[0],
+            )
             if left.cell_length + right.cell_length + 2 <= width:
                 gap = width - left.cell_length - right.cell_length
                 lines.append(Content.assemble(left, " " * gap, right))
