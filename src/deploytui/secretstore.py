@@ -23,14 +23,35 @@ def env_name(name: str) -> str:
     return ENV_PREFIX + name.upper()
 
 
-def keyring_backend_warning() -> str | None:
-    """A warning when the active keyring stores secrets in a plain file."""
+def _backend() -> tuple[object | None, str]:
+    """The active keyring backend and its name, or ``None`` and why it cannot be loaded."""
+    import keyring
+
     try:
-        import keyring
+        backend = keyring.get_keyring()
+    except Exception as error:  # keyring imports whatever PYTHON_KEYRING_BACKEND names
+        wanted = os.environ.get("PYTHON_KEYRING_BACKEND", "the configured keyring backend")
+        return None, f"{wanted}, which cannot be loaded ({error.__class__.__name__}: {error})"
+    return backend, f"{type(backend).__module__}.{type(backend).__name__}"
+
+
+def _require_backend(name: str) -> None:
+    if _backend()[0] is None:
+        raise _no_keyring(name)
+
+
+def keyring_backend_warning() -> str | None:
+    """A warning when the active keyring stores secrets in a plain file or cannot be loaded."""
+    try:
+        import keyring  # noqa: F401
     except ImportError:
         return None
-    backend = keyring.get_keyring()
-    qualified = f"{type(backend).__module__}.{type(backend).__name__}"
+    backend, qualified = _backend()
+    if backend is None:
+        return (
+            f"warning: the keyring backend is {qualified}; only DEPLOYTUI_SECRET_<NAME> "
+            "variables can provide secrets (fix or unset PYTHON_KEYRING_BACKEND)"
+        )
     if "Plaintext" in qualified or "keyrings.alt.file" in qualified:
         return (
             f"warning: the active keyring ({qualified}) stores secrets unencrypted in a file; "
@@ -44,6 +65,8 @@ def _keyring_get(name: str) -> str | None:
         import keyring
         from keyring.errors import KeyringError, NoKeyringError
     except ImportError:
+        return None
+    if _backend()[0] is None:
         return None
     try:
         return keyring.get_password(SERVICE, name)
@@ -109,20 +132,17 @@ def check_name(name: str) -> str:
 
 
 def backend_name() -> str:
-    import keyring
-
-    backend = keyring.get_keyring()
-    return f"{type(backend).__module__}.{type(backend).__name__}"
+    return _backend()[1]
 
 
 def keyring_usable() -> bool:
     """Whether a real keyring backend is active (not the ``fail`` placeholder)."""
     try:
-        import keyring
         from keyring.backends import fail
     except ImportError:
         return False
-    return not isinstance(keyring.get_keyring(), fail.Keyring)
+    backend = _backend()[0]
+    return backend is not None and not isinstance(backend, fail.Keyring)
 
 
 def _no_keyring(name: str) -> SecretError:
@@ -153,6 +173,7 @@ def set_secret(name: str, value: str) -> None:
     check_name(name)
     if not value:
         raise SecretError("an empty value cannot be stored")
+    _require_backend(name)
     try:
         keyring.set_password(SERVICE, name, value)
     except NoKeyringError:
@@ -172,6 +193,7 @@ def get_secret(name: str) -> tuple[str | None, str]:
         return value, "environment"
     import keyring
 
+    _require_backend(name)
     try:
         return keyring.get_password(SERVICE, name), "keyring"
     except NoKeyringError:
@@ -184,6 +206,7 @@ def delete_secret(name: str) -> bool:
     from keyring.errors import KeyringError, NoKeyringError, PasswordDeleteError
 
     check_name(name)
+    _require_backend(name)
     try:
         keyring.delete_password(SERVICE, name)
         deleted = True

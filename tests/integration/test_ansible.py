@@ -16,9 +16,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import ansible_runner  # noqa: F401  (dev extra: if it is missing, fail here rather than skip all)
 import pytest
-
-pytest.importorskip("ansible_runner")
 
 from deploytui.console import show_text
 from deploytui.engine.plan import plan_text

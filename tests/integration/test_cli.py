@@ -408,3 +408,40 @@ def test_demo_dry_run_and_version() -> None:
     version = cli("--version")
     assert version.returncode == 0 and version.stdout.startswith("deploytui ")
     assert os.path.exists(bundled_playbook())
+
+
+def test_a_target_url_rendered_to_garbage_fails_its_steps_not_the_run(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    """A --var that makes base_url unparsable used to crash the run with an internal error."""
+    playbook = tmp_path / "garbage.yaml"
+    playbook.write_text(
+        playbook_text(
+            """
+            name: garbage-url
+            variables: {url: "https://127.0.0.1:1"}
+            targets:
+              http:
+                api: {base_url: "{{ vars.url }}", timeout: 2s}
+            phases:
+              - id: p
+                title: P
+                steps:
+                  - {id: cert, kind: tls_cert, title: Cert, target: api, on_failure: skip}
+                  - {id: ping, kind: http, title: Ping, target: api, url: /, on_failure: skip}
+            """
+        )
+    )
+    result = cli(
+        "--journal", str(files["journal"]), "run", str(playbook), "--headless",
+        "--var", "url=http://[::1",
+    )  # fmt: skip
+    no_traceback(result)
+    assert "internal error" not in result.stdout + result.stderr
+    assert result.returncode == 0, result.stderr
+    assert (
+        "⊘ cert skipped: on_failure: skip (http target 'api' gives no host to connect to "
+        "(is base_url a valid URL?))" in result.stdout
+    )
+    assert "⊘ ping skipped: on_failure: skip (http://[::1/: not a valid URL (" in result.stdout
+    assert f"run {run_id_of(result)}: completed" in result.stdout

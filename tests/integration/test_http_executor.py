@@ -164,3 +164,13 @@ def test_an_http_step_in_a_run_journals_status_and_reason(
     assert started.data["action"] == f"GET {http_server.url}/broken"
     bad = of_type(events, EventType.step_finished, "bad")[0]
     assert bad.data["reason"] == f"{http_server.url}/broken: status 500 (expected 200)"
+
+
+def test_a_url_httpx_cannot_parse_fails_the_step_with_a_reason() -> None:
+    """httpx.InvalidURL is not an HTTPError: it used to surface as an internal error."""
+    broken, _ = execute("http://[::1", url="/health")
+    assert not broken.ok
+    assert broken.reason.startswith("http://[::1/health: not a valid URL (")
+    nul, _ = execute("http://127.0.0.1:1", url='"/a\\0b"')
+    assert not nul.ok
+    assert "not a valid URL (Invalid non-printable ASCII character in URL" in nul.reason

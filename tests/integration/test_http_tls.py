@@ -137,3 +137,40 @@ def test_tls_cert_refused_port():
 def test_tls_cert_needs_exactly_one_of_target_or_host():
     with pytest.raises(ValueError, match="exactly one of target or host"):
         tls_step(min_days=3)
+
+
+def test_a_bad_ca_file_is_a_sentence_for_http_and_tls_cert(tmp_path: Path, good: Pem):
+    """A missing or non-PEM ca_file fails the step naming the file, not an internal error."""
+    not_pem = tmp_path / "not-a-cert.pem"
+    not_pem.write_text("hello\n")
+    missing = tmp_path / "missing.pem"
+    with serve(good) as port:
+        base = f"https://127.0.0.1:{port}"
+        garbage, _ = run_http(
+            http_step(target="api", url="/"),
+            {"api": HttpTarget(base_url=base, ca_file=str(not_pem))},
+        )
+        absent, _ = run_http(http_step(url=f"{base}/", ca_file=str(missing)))
+        cert, _ = run_tls(tls_step(host="127.0.0.1", port=port, ca_file=str(not_pem)))
+    assert garbage.reason == f"{base}/: ca_file {not_pem} holds no PEM certificate"
+    assert absent.reason == f"{base}/: ca_file {missing} does not exist"
+    assert cert.reason == f"127.0.0.1:{port}: ca_file {not_pem} holds no PEM certificate"
+    assert not any("internal error" in r.reason for r in (garbage, absent, cert))
+
+
+@pytest.mark.parametrize("base_url", ["https://[::1", "https://127.0.0.1:99999", "not a url"])
+def test_tls_cert_from_a_target_whose_base_url_is_not_a_url(base_url: str):
+    """A base_url rendered from variables can be garbage: the step fails, the run goes on."""
+    step = tls_step(target="api")
+    targets = Targets(http={"api": HttpTarget(base_url=base_url)})
+    assert step.describe_action(targets)[0] == "TLS certificate of http target 'api' (≥ 30 days)"
+    result, _ = run_tls(step, targets)
+    assert not result.ok
+    assert result.reason == (
+        "http target 'api' gives no host to connect to (is base_url a valid URL?)"
+    )
+
+
+def test_tls_cert_host_may_not_be_empty():
+    with pytest.raises(ValueError, match="at least 1 character"):
+        tls_step(host="")

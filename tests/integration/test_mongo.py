@@ -298,6 +298,24 @@ def test_unreachable_server_with_the_real_pymongo_client_names_the_host():
     assert "Hunter2-secret" not in result.reason
 
 
+@pytest.mark.parametrize(
+    ("uri", "why"),
+    [
+        ("mongodb://ops:Hunter2-secret@[::1/shop", "an IPv6 address literal must be enclosed"),
+        ("mongodb://ops:Hunter2-secret@db1:99999/shop", "Port must be an integer between 0"),
+    ],
+)
+def test_a_uri_pymongo_cannot_parse_is_a_bad_uri_not_an_internal_error(uri: str, why: str):
+    """pymongo raises a plain ValueError for these; it used to escape the executor."""
+    captured = Captured()
+    executor = MongoExecutor({"main": MongoTarget(uri=uri)})
+    result = executor.execute(mongo_step(check="ping", timeout=0.3), captured.ctx)
+    assert not result.ok
+    assert result.reason.startswith("mongo target 'main' (") and ": bad URI (" in result.reason
+    assert why in result.reason
+    assert "Hunter2-secret" not in result.reason
+
+
 def test_authentication_failure_is_named():
     class Refusing:
         def __getitem__(self, name: str) -> Any:

@@ -126,6 +126,10 @@ def test_missing_key_file_is_named(sshd, tmp_path) -> None:
     assert (
         result.reason == f"app (127.0.0.1:{sshd.port}): key file {tmp_path / 'nope'} does not exist"
     )
+    # A folder where the key should be is named as such, not as missing.
+    target = sshd.target(key_file=str(tmp_path), known_hosts=str(tmp_path / "kh"))
+    result, _ = execute({"ssh": {"app": target}}, hosts="app", command="true")
+    assert result.reason == f"app (127.0.0.1:{sshd.port}): key file {tmp_path} is not a file"
 
 
 def test_refused_port_is_reported_as_refused(ssh_keys, sshd_factory, tmp_path) -> None:

@@ -130,15 +130,24 @@ def test_serial_batches_run_in_order_and_stop_after_a_failing_batch(journal, fle
     assert len(finished_1) == 5 and max(finished_1) < started_2
 
 
-def test_concurrency_is_bounded(fleet) -> None:
+def test_concurrency_is_bounded(fleet, tmp_path: Path) -> None:
     targets = Targets.model_validate(fleet(names=NAMES[:8]))
+    # A barrier instead of a sleep: each host waits (10 s at most) until three hosts have
+    # arrived, so the first three must overlap and the peak is exactly 3, however slow the box.
+    arrived = tmp_path / "arrived"
+    arrived.mkdir()
+    barrier = (
+        f"touch {arrived}/$$; n=0; "
+        f'while [ "$(ls {arrived} | wc -l)" -lt 3 ] && [ $n -lt 200 ]; '
+        "do sleep 0.05; n=$((n+1)); done"
+    )
     step = SshStep.model_validate(
         {
             "id": "s",
             "title": "t",
             "kind": "ssh",
             "hosts": "web",
-            "command": "sleep 0.3",
+            "command": barrier,
             "concurrency": 3,
         }
     )
@@ -160,7 +169,7 @@ def test_concurrency_is_bounded(fleet) -> None:
     finally:
         executor.close()
     assert result.ok, result.reason
-    assert 1 <= peak <= 3
+    assert peak == 3  # used (it was `1 <= peak`, true even when hosts run one at a time), bounded
 
 
 def test_percent_threshold(journal, fleet) -> None:

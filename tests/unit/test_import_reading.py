@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from deploytui.importer import ChecklistError, import_bytes
+from deploytui.importer import ChecklistError, import_bytes, import_file
 from deploytui.importer.reading import decode_checklist, repair_mojibake
 
 
@@ -64,3 +64,9 @@ def test_unreadable_input_is_a_clear_error(data: bytes, reason: str) -> None:
 def test_a_huge_file_is_refused() -> None:
     with pytest.raises(ChecklistError, match="larger than"):
         import_bytes(b"- [ ] x\n" * 400_000, "huge.md")
+
+
+def test_an_endless_file_is_refused_without_reading_it_all() -> None:
+    """`deploytui import /dev/zero` used to read forever and fill memory."""
+    with pytest.raises(ChecklistError, match="larger than 2 MB; is it really a checklist"):
+        import_file("/dev/zero")

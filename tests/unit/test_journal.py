@@ -198,3 +198,42 @@ def test_an_unusable_journal_is_a_sentence(tmp_path: Path) -> None:
     garbage.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(JournalError, match="damaged"):
         Journal(garbage)
+
+
+@pytest.mark.parametrize(
+    ("sql", "reason"),
+    [
+        ("UPDATE events SET data = 'not json' WHERE seq = 3", "Expecting value"),
+        ("UPDATE events SET type = 'bogus' WHERE seq = 3", "'bogus' is not a valid EventType"),
+        ("UPDATE events SET data = '[1]' WHERE seq = 3", "validation error for Event"),
+    ],
+    ids=["json", "type", "shape"],
+)
+def test_an_unreadable_event_row_is_a_sentence_naming_it(
+    journal: Journal, journal_path: Path, sql: str, reason: str
+) -> None:
+    """Rows edited outside deploytui used to surface as JSONDecodeError/ValueError tracebacks."""
+    make_run(journal)
+    fill(journal, "run1", 3)
+    _tamper(journal_path, sql)
+    with pytest.raises(JournalError) as caught:
+        journal.events("run1")
+    message = str(caught.value)
+    assert message.startswith(
+        f"the journal {journal_path} is damaged: event 3 of run run1 cannot be read ("
+    )
+    assert reason in message and message.endswith("run 'deploytui verify run1'")
+    assert isinstance(caught.value, ValueError)  # what such rows raised before; callers catch it
+
+
+def test_an_unreadable_run_row_is_a_sentence_naming_it(journal: Journal, journal_path: Path):
+    make_run(journal)
+    _tamper(journal_path, "UPDATE runs SET status = 'bogus' WHERE id = 'run1'")
+    expected = (
+        f"the journal {journal_path} is damaged: the record of run run1 cannot be read "
+        "(bad status); run 'deploytui verify run1'"
+    )
+    for read in (lambda: journal.run("run1"), lambda: journal.find_run("run"), journal.runs):
+        with pytest.raises(JournalError) as caught:
+            read()
+        assert str(caught.value) == expected

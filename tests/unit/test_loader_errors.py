@@ -184,7 +184,52 @@ def test_a_bad_duration_says_how_to_write_one() -> None:
     assert "write it like 15m, 1h30m, 90s or 00:25" in found[0]
 
 
+def test_infinite_negative_and_absurd_durations_are_positioned_problems() -> None:
+    """`.inf` used to raise OverflowError (an internal error); 10**20 hours loaded fine and
+    would overflow the window clock later."""
+    found, text = problems(
+        "- {id: a, kind: local, title: A, command: 'true', timeout: .inf, retry_delay: -5,"
+        " estimate: 99999999999999999999h}\n"
+    )
+    assert found == [
+        f"{at(text, 'timeout')}: phases[0].steps[0].timeout (id 'a'): a duration of more than a "
+        "year (366d) is surely a typo (got inf)",
+        f"{at(text, 'retry_delay')}: phases[0].steps[0].retry_delay (id 'a'): a duration must "
+        "be zero or more, like 15m or 1h30m (got -5)",
+        f"{at(text, 'estimate')}: phases[0].steps[0].estimate (id 'a'): a duration of more than a "
+        "year (366d) is surely a typo (got '99999999999999999999h')",
+    ]
+
+
 def test_var_overrides_must_be_declared() -> None:
     text = playbook_text(HEAD) + "      - {id: a, kind: note, title: A}\n"
     with pytest.raises(PlaybookError, match="--var nope: the playbook declares no such variable"):
         parse_playbook(text, overrides={"nope": "1"})
+
+
+def test_secrets_listed_as_mappings_are_refused_not_renamed() -> None:
+    """`- name: x` under secrets used to declare a secret literally named "{'name': 'x'}"."""
+    text = (
+        "name: x\nsecrets:\n  - name: mongo_uri\n"
+        "phases: [{id: p, title: P, steps: [{id: a, kind: note, title: A}]}]\n"
+    )
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook(text, "pb.yaml")
+    (problem,) = [str(problem) for problem in caught.value.problems]
+    assert problem.startswith("pb.yaml:2:1: secrets: list secret names, e.g. secrets: [api_token]")
+    assert problem.endswith("(got {'name': 'mongo_uri'})")
+    listed = parse_playbook(text.replace("  - name: mongo_uri", "  - mongo_uri"), "pb.yaml")
+    assert list(listed.playbook.secrets) == ["mongo_uri"]
+
+
+def test_an_empty_ssh_host_is_a_load_error() -> None:
+    text = (
+        'name: x\ntargets:\n  ssh:\n    web: {host: ""}\n'
+        "phases: [{id: p, title: P, steps: [{id: a, kind: ssh, title: A, hosts: web,"
+        " command: 'true'}]}]\n"
+    )
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook(text, "pb.yaml")
+    assert [str(problem) for problem in caught.value.problems] == [
+        "pb.yaml:4:11: targets.ssh.web.host: string should have at least 1 character (got '')"
+    ]

@@ -101,6 +101,13 @@ def test_missing_file_and_folder(tmp_path: Path) -> None:
         load_playbook(tmp_path)
 
 
+def test_an_endless_file_is_refused_without_reading_it_all() -> None:
+    """`validate /dev/zero` (or --answers, --targets) used to read forever and fill memory."""
+    with pytest.raises(PlaybookError) as caught:
+        load_playbook("/dev/zero")
+    assert str(caught.value) == "/dev/zero:1:1: the file is larger than 5 MB; is it a playbook?"
+
+
 def test_duplicate_keys_point_at_the_second_one() -> None:
     assert problem_of("name: x\nphases: []\nname: y\n") == (
         "p.yaml:3:1: the key 'name' appears twice here"

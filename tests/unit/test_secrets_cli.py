@@ -186,3 +186,35 @@ def test_the_binary_without_a_keyring_exits_2_with_the_advice(tmp_path: Path):
     assert done.returncode == 2
     assert "no usable keyring on this machine" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_backend_that_cannot_be_loaded_is_a_sentence_not_an_internal_error(tmp_path: Path):
+    """A mistyped PYTHON_KEYRING_BACKEND used to crash every command that touches secrets;
+    secrets from DEPLOYTUI_SECRET_<NAME> must still work."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("DEPLOYTUI_")}
+    env["PYTHON_KEYRING_BACKEND"] = "no_such_module.Keyring"
+    env["XDG_CONFIG_HOME"] = str(tmp_path)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "deploytui.cli", "secrets", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+
+    why = "no_such_module.Keyring, which cannot be loaded (ModuleNotFoundError: "
+    listed = run("list")
+    assert listed.returncode == 0, listed.stderr
+    assert f"warning: the keyring backend is {why}" in listed.stderr
+    got = run("get", "api_token")
+    assert got.returncode == 2
+    assert f"deploytui: no usable keyring on this machine (backend {why}" in got.stderr
+    env["DEPLOYTUI_SECRET_API_TOKEN"] = "from-env"
+    from_env = run("get", "api_token")
+    assert from_env.returncode == 0, from_env.stderr
+    assert from_env.stdout.strip() == "api_token: •••• (from the environment)"
+    for done in (listed, got, from_env):
+        assert "Traceback" not in done.stderr and "internal error" not in done.stderr

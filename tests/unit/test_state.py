@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from deploytui.journal.state import RunState
+from deploytui.journal.store import JournalError
 from deploytui.model.events import Event, EventType, RunStatus, StepStatus
 from tests.core_helpers import load
 
@@ -111,3 +114,18 @@ def test_rollback_switches_the_section_and_finishing_sets_the_status() -> None:
     assert state.phase_elapsed("rollback") == 1.5
     state.apply(events((EventType.run_finished, None, None, {"status": "rolled_back"}))[0])
     assert state.finished and state.status == RunStatus.rolled_back
+
+
+def test_an_event_edited_to_nonsense_is_a_journal_error_naming_it() -> None:
+    """A step_finished whose status was edited outside deploytui used to crash `show`."""
+    edited = events(
+        (EventType.run_started, None, None, {}),
+        (EventType.step_started, "a", 1, {}),
+        (EventType.step_finished, "a", 1, {"status": "weird"}),
+    )
+    with pytest.raises(JournalError) as caught:
+        RunState.from_events("x", PLAYBOOK, edited)
+    assert str(caught.value) == (
+        "event 3 (step_finished) of run x cannot be interpreted "
+        "(ValueError: 'weird' is not a valid StepStatus); run 'deploytui verify x'"
+    )

@@ -14,6 +14,7 @@ from deploytui.executors.base import CANCELLED, ExecContext, ExecResult
 from deploytui.executors.http_checks import (
     Outcome,
     Prepared,
+    RequestSetupError,
     check_json,
     explain_http_error,
     json_path,
@@ -48,7 +49,10 @@ class HttpExecutor:
     def execute(self, step: StepBase, ctx: ExecContext) -> ExecResult:
         assert isinstance(step, HttpStep)
         target = self.targets.get(step.target) if step.target else None
-        prepared = prepare(step, target)
+        try:
+            prepared = prepare(step, target)
+        except RequestSetupError as error:
+            return ExecResult(ok=False, reason=f"{resolve_url(step, target)}: {error}")
         if prepared.hidden:  # a server may echo the Authorization header back in its body
             output = ctx.output
             ctx = replace(ctx, output=lambda stream, line: output(stream, prepared.redact(line)))

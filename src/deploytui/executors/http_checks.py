@@ -63,12 +63,30 @@ class Prepared:
         )
 
 
+class RequestSetupError(ValueError):
+    """The request cannot be built (a bad ca_file): a sentence for the step's failure reason."""
+
+
+def ca_context(ca_file: str) -> ssl.SSLContext:
+    """A verifying context trusting ``ca_file``; a missing or non-PEM file is a clear error."""
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except FileNotFoundError:
+        raise RequestSetupError(f"ca_file {ca_file} does not exist") from None
+    except IsADirectoryError:
+        raise RequestSetupError(f"ca_file {ca_file} is a folder, not a PEM file") from None
+    except ssl.SSLError:
+        raise RequestSetupError(f"ca_file {ca_file} holds no PEM certificate") from None
+    except OSError as error:
+        raise RequestSetupError(f"cannot read ca_file {ca_file}: {error.strerror}") from None
+
+
 def tls_context(verify: bool, ca_file: str | None) -> bool | ssl.SSLContext:
     """``False``, or a verifying context that trusts ``ca_file`` (or the system's CAs)."""
     if not verify:
         return False
     if ca_file:
-        return ssl.create_default_context(cafile=ca_file)
+        return ca_context(ca_file)
     return True
 
 
@@ -135,6 +153,9 @@ def send(client: httpx.Client, prepared: Prepared) -> Outcome:
     except httpx.HTTPError as error:
         latency = (time.perf_counter() - started) * 1000
         return Outcome(latency_ms=latency, error=explain_http_error(error, prepared.url, bare=True))
+    except httpx.InvalidURL as error:  # not an HTTPError: e.g. "http://[::1" or a NUL byte
+        latency = (time.perf_counter() - started) * 1000
+        return Outcome(latency_ms=latency, error=f"not a valid URL ({error})")
     latency = (time.perf_counter() - started) * 1000
     return Outcome(
         latency_ms=latency,

@@ -68,7 +68,10 @@ class MongoExecutor:
 
     def _client(self, name: str, target: MongoTarget, timeout: float) -> Any:
         if name not in self._clients:
-            self._clients[name] = self.client_factory(target.uri, timeout)
+            try:
+                self._clients[name] = self.client_factory(target.uri, timeout)
+            except ValueError as error:  # pymongo's URI parser: a bad host, port or IPv6 literal
+                raise CheckFailed(f"bad URI ({error})") from None
         return self._clients[name]
 
     def execute(self, step: StepBase, ctx: ExecContext) -> ExecResult:

@@ -123,7 +123,8 @@ class ConnectionPool:
         known_hosts = self.known_hosts.path_for(target.known_hosts)
         key_file = os.path.expanduser(target.key_file) if target.key_file else None
         if key_file and not os.path.isfile(key_file):
-            raise SshFailure(f"{where}: key file {key_file} does not exist", "no key file")
+            problem = "is not a file" if os.path.exists(key_file) else "does not exist"
+            raise SshFailure(f"{where}: key file {key_file} {problem}", "no key file")
         client = paramiko.SSHClient()
         try:
             self.known_hosts.install(client, known_hosts, target.host, target.port)

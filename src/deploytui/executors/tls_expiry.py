@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 
 from deploytui.executors.base import ExecContext, ExecResult
-from deploytui.executors.http_checks import explain_tls_failure
+from deploytui.executors.http_checks import RequestSetupError, ca_context, explain_tls_failure
 from deploytui.model.playbook import Targets
 from deploytui.model.steps import StepBase
 from deploytui.model.tls_step import TlsCertStep
@@ -37,7 +37,7 @@ def fetch_certificate(
 
 
 def verifying_context(ca_file: str | None) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=ca_file) if ca_file else ssl.create_default_context()
+    return ca_context(ca_file) if ca_file else ssl.create_default_context()
 
 
 def unverified_context() -> ssl.SSLContext:
@@ -85,7 +85,10 @@ class TlsCertExecutor:
         host, port = step.endpoint(self.targets)
         where = f"{host}:{port}"
         if not host:
-            return ExecResult(ok=False, reason=f"http target '{step.target}' has no host")
+            where = f"http target '{step.target}'" if step.target else "the step"
+            return ExecResult(
+                ok=False, reason=f"{where} gives no host to connect to (is base_url a valid URL?)"
+            )
         server_name = step.server_name or host
         timeout = step.timeout or 10.0
         details: dict[str, object] = {"host": host, "port": port, "server_name": server_name}
@@ -113,6 +116,8 @@ class TlsCertExecutor:
                 )
         except FileNotFoundError:
             return ExecResult(ok=False, reason=f"{where}: ca_file {step.ca_file} does not exist")
+        except RequestSetupError as error:
+            return ExecResult(ok=False, reason=f"{where}: {error}")
         except TimeoutError:
             return ExecResult(ok=False, reason=f"{where}: no TLS answer within {timeout:g}s")
         except ConnectionRefusedError:

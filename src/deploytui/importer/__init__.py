@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from deploytui.importer.builder import Builder
-from deploytui.importer.reading import ChecklistError, decode_checklist
+from deploytui.importer.reading import MAX_BYTES, ChecklistError, decode_checklist
 from deploytui.importer.report import Uninterpreted
 from deploytui.importer.yamlout import BRACE_VARIABLE, escape_templates, to_yaml
 from deploytui.model.playbook import Playbook
@@ -93,7 +93,10 @@ def import_file(path: Path | str) -> ImportResult:
     """Import the checklist at ``path``."""
     file = Path(path)
     try:
-        data = file.read_bytes()
+        # One byte past the limit is enough for decode_checklist to refuse it: /dev/zero or a
+        # huge log never fills RAM.
+        with file.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise ChecklistError("the file does not exist") from None
     except IsADirectoryError:

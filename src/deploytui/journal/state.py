@@ -68,7 +68,17 @@ class RunState:
     def from_events(cls, run_id: str, playbook: Playbook, events: list[Event]) -> RunState:
         state = cls.empty(run_id, playbook)
         for event in events:
-            state.apply(event)
+            try:
+                state.apply(event)
+            except (ValueError, KeyError, TypeError) as error:
+                # Only an event edited outside deploytui gets here (e.g. status "weird").
+                from deploytui.journal.store import DamagedRowError
+
+                raise DamagedRowError(
+                    f"event {event.seq} ({event.type.value}) of run {run_id} cannot be "
+                    f"interpreted ({error.__class__.__name__}: {error}); "
+                    f"run 'deploytui verify {run_id}'"
+                ) from None
         return state
 
     @property

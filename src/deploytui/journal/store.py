@@ -41,6 +41,11 @@ class JournalError(Exception):
     """The journal cannot be read or written; the message says why and what to do."""
 
 
+class DamagedRowError(JournalError, ValueError):
+    """A row edited or damaged outside deploytui cannot be read. Also a ``ValueError`` because
+    that is what such rows raised before (bad JSON, unknown enum value), and callers catch it."""
+
+
 class PendingEvent(BaseModel):
     """An event to append: the journal fills in seq, time and hashes."""
 
@@ -313,13 +318,13 @@ class Journal:
         if not include_output:
             sql += " AND type != 'step_output'"
         rows = self._read(sql + " ORDER BY seq", (run_id, after_seq))
-        return [_event_from_row(row) for row in rows]
+        return [_event_from_row(row, self.path) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
         rows = self._read(f"SELECT {_RUN_COLUMNS} FROM runs WHERE id = ?", (run_id,))
         if not rows:
             raise JournalError(f"no run '{run_id}' in the journal {self.path}")
-        return _run_from_row(rows[0])
+        return _run_from_row(rows[0], self.path)
 
     def find_run(self, prefix: str) -> RunRecord:
         """A run by its id or an unambiguous prefix of it."""
@@ -329,12 +334,12 @@ class Journal:
         )
         exact = [row for row in rows if row[0] == prefix]
         if exact:
-            return _run_from_row(exact[0])
+            return _run_from_row(exact[0], self.path)
         if not rows:
             raise JournalError(f"no run '{prefix}' in the journal {self.path}")
         if len(rows) > 1:
             raise JournalError(f"'{prefix}' matches several runs; give more of the id")
-        return _run_from_row(rows[0])
+        return _run_from_row(rows[0], self.path)
 
     def runs(
         self,
@@ -355,7 +360,7 @@ class Journal:
             f"SELECT {_RUN_COLUMNS} FROM runs {where} ORDER BY started_at DESC LIMIT ?",
             [*params, limit],
         )
-        return [_run_from_row(row) for row in rows]
+        return [_run_from_row(row, self.path) for row in rows]
 
     def snapshot(self, run_id: str) -> tuple[str, str]:
         """The playbook text stored when the run started, and the path it came from."""
@@ -380,7 +385,13 @@ class Journal:
         )
         lines: list[str] = []
         for (data,) in rows:
-            lines.extend(json.loads(data)["lines"])
+            try:
+                lines.extend(json.loads(data)["lines"])
+            except (ValueError, KeyError, TypeError) as error:
+                raise DamagedRowError(
+                    f"the journal {self.path} has output of run {run_id} that cannot be read "
+                    f"({error.__class__.__name__}: {error}); run 'deploytui verify {run_id}'"
+                ) from None
         return lines
 
     def verify(self, run_id: str) -> tuple[bool, str]:
@@ -432,21 +443,38 @@ class Journal:
         return [dict(zip(("step_id", "role", "name", "at"), row, strict=True)) for row in rows]
 
 
-def _event_from_row(row: tuple[Any, ...]) -> Event:
+def _event_from_row(row: tuple[Any, ...], path: Path) -> Event:
     run_id, seq, at, type_, step_id, attempt, data, prev_hash, digest = row
-    return Event(
-        run_id=run_id,
-        seq=seq,
-        at=at,
-        type=EventType(type_),
-        step_id=step_id,
-        attempt=attempt,
-        data=json.loads(data),
-        prev_hash=prev_hash,
-        hash=digest,
-    )
+    # A row edited or damaged outside deploytui is a sentence naming it, never a traceback.
+    try:
+        return Event(
+            run_id=run_id,
+            seq=seq,
+            at=at,
+            type=EventType(type_),
+            step_id=step_id,
+            attempt=attempt,
+            data=json.loads(data),
+            prev_hash=prev_hash,
+            hash=digest,
+        )
+    except (ValueError, TypeError) as error:  # bad JSON, unknown type (ValidationError too)
+        reason = str(error).splitlines()[0]
+        raise DamagedRowError(
+            f"the journal {path} is damaged: event {seq} of run {run_id} cannot be read "
+            f"({reason}); run 'deploytui verify {run_id}'"
+        ) from None
 
 
-def _run_from_row(row: tuple[Any, ...]) -> RunRecord:
+def _run_from_row(row: tuple[Any, ...], path: Path) -> RunRecord:
     keys = [column.strip() for column in _RUN_COLUMNS.split(",")]
-    return RunRecord(**dict(zip(keys, row, strict=True)))
+    try:
+        return RunRecord(**dict(zip(keys, row, strict=True)))
+    except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
+        fields = ", ".join(
+            str(item["loc"][0]) for item in getattr(error, "errors", lambda: [])() if item["loc"]
+        )
+        raise DamagedRowError(
+            f"the journal {path} is damaged: the record of run {row[0]} cannot be read "
+            f"(bad {fields or 'values'}); run 'deploytui verify {row[0]}'"
+        ) from None

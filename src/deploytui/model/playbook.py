@@ -41,7 +41,7 @@ class Window(Strict):
 class SshHost(Strict):
     """An SSH host that ``ssh`` steps can target."""
 
-    host: str = Field(description="Hostname or address.")
+    host: str = Field(min_length=1, description="Hostname or address.")
     port: int = Field(default=22, ge=1, le=65535)
     user: str | None = Field(default=None, description="Login user; defaults to yours.")
     key_file: str | None = Field(default=None, description="Private key; else agent/defaults.")
@@ -172,7 +172,13 @@ class Playbook(Strict):
     def _secret_shorthand(cls, value: Any) -> Any:
         """Allow ``secrets: [a, b]`` and ``secrets: {a: "what it is"}`` as shorthands."""
         if isinstance(value, list):
-            return {str(name): {} for name in value}
+            for name in value:
+                if not isinstance(name, str):  # `- name: x` would become a secret named "{...}"
+                    raise ValueError(
+                        f"list secret names, e.g. secrets: [api_token], or map a name to what it "
+                        f"is, e.g. secrets: {{api_token: Deploy API token}} (got {name!r})"
+                    )
+            return {name: {} for name in value}
         if isinstance(value, dict):
             return {
                 name: {"description": spec} if isinstance(spec, str) or spec is None else spec

@@ -3,6 +3,7 @@ module (``steps`` for the core kinds, one module per remote kind) without import
 
 from __future__ import annotations
 
+import math
 import re
 from enum import StrEnum
 from typing import Any, Literal
@@ -24,6 +25,19 @@ class OnFailure(StrEnum):
     rollback = "rollback"
 
 
+# Longer is surely a typo, and `.inf` or 10**20 hours would overflow the window clock's
+# arithmetic (datetime + timedelta) far from the line that caused it.
+MAX_DURATION_SECONDS = 366 * 86400
+
+
+def _bounded(seconds: float) -> float:
+    if math.isnan(seconds) or seconds < 0:
+        raise ValueError("a duration must be zero or more, like 15m or 1h30m")
+    if seconds > MAX_DURATION_SECONDS:
+        raise ValueError("a duration of more than a year (366d) is surely a typo")
+    return seconds
+
+
 def duration_seconds(value: Any) -> int | None:
     """Accept ``15m``, ``1h30m``, ``00:25`` or a number of minutes; store seconds."""
     if value is None:
@@ -31,9 +45,9 @@ def duration_seconds(value: Any) -> int | None:
     if isinstance(value, bool):
         raise ValueError("expected a duration like 15m or 1h30m")
     if isinstance(value, int | float):
-        return round(value * 60)
+        return round(_bounded(value * 60))
     try:
-        return parse_duration(str(value))
+        return round(_bounded(parse_duration(str(value))))
     except InvalidValue as error:
         raise ValueError(str(error)) from None
 
@@ -43,9 +57,9 @@ def duration_seconds_bare(value: Any) -> float | None:
     if value is None:
         return None
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
+        return _bounded(float(value))
     try:
-        return parse_duration_exact(str(value), bare_unit="s")
+        return _bounded(parse_duration_exact(str(value), bare_unit="s"))
     except InvalidValue as error:
         raise ValueError(str(error)) from None
 

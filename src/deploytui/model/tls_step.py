@@ -25,7 +25,9 @@ class TlsCertStep(AutomatedStep):
 
     kind: Literal["tls_cert"]
     target: str | None = Field(default=None, description="An http target; host from base_url.")
-    host: str | None = Field(default=None, description="Host to connect to (without a target).")
+    host: str | None = Field(
+        default=None, min_length=1, description="Host to connect to (without a target)."
+    )
     port: int | None = Field(default=None, ge=1, le=65535, description="Port (443).")
     server_name: str | None = Field(default=None, description="Name to verify (SNI); the host.")
     min_days: int = Field(default=30, ge=0, description="Fail when fewer days remain.")
@@ -46,9 +48,12 @@ class TlsCertStep(AutomatedStep):
         if self.host is not None:
             return self.host, self.port or 443
         target = targets.http.get(self.target or "")
-        parts = urlsplit(target.base_url if target else "")
-        default = 80 if parts.scheme == "http" else 443
-        return parts.hostname or "", self.port or parts.port or default
+        try:
+            parts = urlsplit(target.base_url if target else "")
+            default = 80 if parts.scheme == "http" else 443
+            return parts.hostname or "", self.port or parts.port or default
+        except ValueError:  # a rendered base_url such as "http://[::1" or a port of 99999
+            return "", self.port or 443
 
     def days_field(self) -> InputField | None:
         if self.value is None:
@@ -66,7 +71,8 @@ class TlsCertStep(AutomatedStep):
 
     def describe_action(self, targets: Targets) -> tuple[str | None, str | None]:
         host, port = self.endpoint(targets)
-        return f"TLS certificate of {host}:{port} (≥ {self.min_days} days)", self.target or host
+        where = f"{host}:{port}" if host else f"http target '{self.target}'"
+        return f"TLS certificate of {where} (≥ {self.min_days} days)", self.target or host
 
     def reference_problems(self, playbook: Playbook) -> Iterator[tuple[tuple[Any, ...], str]]:
         if self.target is not None and self.target not in playbook.targets.http:

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 
 from deploytui.model.playbook import Playbook
 from deploytui.model.steps import STEP_KINDS
-from deploytui.playbook.safe_yaml import LoadedYaml, YamlProblem, load_yaml
+from deploytui.playbook.safe_yaml import MAX_BYTES, LoadedYaml, YamlProblem, load_yaml
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,18 @@ class LoadedPlaybook:
 def read_text(path: Path) -> str:
     """Read a text file as UTF-8 (BOM tolerated), naming the file in any error."""
     try:
-        raw = path.read_bytes()
+        # One byte past the limit is enough to refuse it; /dev/zero or a huge log never fills RAM.
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
     except FileNotFoundError:
         raise PlaybookError([Problem(str(path), 1, 1, "the file does not exist")]) from None
     except IsADirectoryError:
         raise PlaybookError([Problem(str(path), 1, 1, "this is a folder, not a file")]) from None
     except OSError as error:
         raise PlaybookError([Problem(str(path), 1, 1, f"cannot read: {error.strerror}")]) from None
+    if len(raw) > MAX_BYTES:
+        limit = f"the file is larger than {MAX_BYTES // 1_000_000} MB; is it a playbook?"
+        raise PlaybookError([Problem(str(path), 1, 1, limit)])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
