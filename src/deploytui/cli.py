@@ -223,6 +223,15 @@ def _run_headless(
     return code
 
 
+def _require_terminal() -> None:
+    """The UI needs a terminal; without one it would wait forever on a pipe."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise UsageError(
+            "there is no terminal here for the UI: use --headless --answers FILE, "
+            "or run it in a terminal (ssh -t, tmux)"
+        )
+
+
 def _run_tui(
     args: argparse.Namespace,
     journal: Journal,
@@ -267,6 +276,8 @@ def _start(args: argparse.Namespace, playbook_path: str, overrides: dict[str, st
         print(plan_text(loaded))
         return EXIT_OK
     _secrets_for(loaded)  # fail before creating a run when a secret is missing
+    if not args.headless:
+        _require_terminal()
     answers = None
     if args.headless:
         from deploytui.engine.headless import load_answers
@@ -329,6 +340,8 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
                 f"`deploytui show {run_id}` shows it"
             )
             return EXIT_OK if record.status.value == "completed" else EXIT_FAILED
+        if not args.headless:
+            _require_terminal()
         loaded, resume_data = prepare_resume(
             journal,
             run_id,
@@ -438,6 +451,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_home(args: argparse.Namespace) -> int:
+    _require_terminal()
     try:
         from deploytui.ui.launch import run_home
     except ImportError:

@@ -135,6 +135,19 @@ def test_headless_run_completes_with_exit_0(files: dict[str, Path]) -> None:
     assert verified.returncode == 0 and verified.stdout.startswith(f"✓ run {run_id}: ")
 
 
+def test_the_ui_without_a_terminal_is_refused_before_any_run_exists(
+    files: dict[str, Path],
+) -> None:
+    """With stdin not a terminal the UI would wait forever: refuse, and start nothing."""
+    journal = str(files["journal"])
+    for args in (["run", str(files["playbook"])], []):
+        result = cli("--journal", journal, *args)
+        assert result.returncode == 2
+        assert "no terminal here for the UI: use --headless --answers FILE" in result.stderr
+        assert "Traceback" not in result.stderr
+    assert "no runs yet" in cli("--journal", journal, "runs").stdout
+
+
 def test_missing_answer_waits_with_exit_3_then_resume_finishes(files: dict[str, Path]) -> None:
     partial = files["answers"].with_name("partial.yaml")
     partial.write_text("inputs: {size: 4.2 GB}\n")

@@ -32,16 +32,27 @@ from deploytui.model.steps import GateStep, InputStep, SignoffStep, StepBase
 from deploytui.playbook.loader import PlaybookError, Problem, read_text, sentence_for_error
 from deploytui.playbook.safe_yaml import YamlProblem, load_yaml
 
+_DECISION_HELP = (
+    "a decision is retry, abort, rollback, stop, rerun, {skip: reason} or {mark_done: note}"
+)
+
+
+def _action(name: Any) -> DecisionAction:
+    try:
+        return DecisionAction(str(name))
+    except ValueError:
+        raise ValueError(f"'{name}' is not a decision; {_DECISION_HELP}") from None
+
 
 def _as_decision(item: Any) -> Decision:
     if isinstance(item, Decision):
         return item
     if isinstance(item, str):
-        return Decision(action=DecisionAction(item))
+        return Decision(action=_action(item))
     if isinstance(item, dict) and len(item) == 1:
         ((action, reason),) = item.items()
-        return Decision(action=DecisionAction(action), reason=str(reason or ""))
-    raise ValueError("a decision is retry, abort, rollback, stop, rerun or {skip: reason}")
+        return Decision(action=_action(action), reason=str(reason or ""))
+    raise ValueError(_DECISION_HELP)
 
 
 class Answers(BaseModel):

@@ -9,96 +9,45 @@ in one transaction before the next step begins. State is always re-derived from 
 from __future__ import annotations
 
 import os
-import re
 import socket
 import threading
 import time
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from deploytui.engine.gates import evaluate_gate
+from deploytui.engine.automated_steps import AutomatedSteps
+from deploytui.engine.describe import describe_action
+from deploytui.engine.manual_steps import ManualSteps
 from deploytui.engine.masking import Masker
+from deploytui.engine.messages import Listener, OutputLine, RunOutcome, RunStopped, StepSettled
 from deploytui.engine.operator import Decision, Failure, Operator, StepView
-from deploytui.engine.output import OutputRecorder
 from deploytui.executors import ExecutorSet
-from deploytui.executors.base import CANCELLED, ExecContext, ExecResult
+from deploytui.executors.base import CANCELLED
 from deploytui.journal.locks import RunLock
 from deploytui.journal.state import RunState
 from deploytui.journal.store import Journal, PendingEvent
 from deploytui.model.events import DecisionAction, Event, EventType, RunStatus, StepStatus
-from deploytui.model.fields import CapturedValue, FieldType
-from deploytui.model.playbook import ROLLBACK_PHASE_ID, Targets
+from deploytui.model.fields import CapturedValue
+from deploytui.model.playbook import ROLLBACK_PHASE_ID
 from deploytui.model.steps import (
     AutomatedStep,
-    ConfirmStep,
     GateStep,
-    HttpStep,
-    InputStep,
-    LocalStep,
-    NoteStep,
     OnFailure,
-    SignoffStep,
     StepBase,
 )
-from deploytui.model.values import InvalidValue
 from deploytui.playbook.loader import LoadedPlaybook
 from deploytui.playbook.templating import Context, TemplateError, render_data, render_targets
 
-
-class OutputLine(BaseModel):
-    """A line of live output (journaled in chunks; delivered to the listener at once)."""
-
-    step_id: str
-    attempt: int
-    stream: str
-    text: str
-
-
-Listener = Callable[[Event | OutputLine], None]
-
-
-class RunOutcome(BaseModel):
-    run_id: str
-    status: RunStatus
-    message: str = ""
-
-
-class _Stop(Exception):
-    """The operator left (or an answer is missing): pause the run, resumable."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class _Finished(Exception):
-    """The run reached a terminal status (aborted...)."""
+# Callers import these from here: the engine's public face.
+__all__ = ["Engine", "Listener", "OutputLine", "RunOutcome", "describe_action", "start_run"]
 
 
 def new_run_id() -> str:
     return os.urandom(4).hex()
 
 
-def describe_action(step: StepBase, targets: Targets) -> tuple[str | None, str | None]:
-    """What the step will run and where, from an already-rendered step and targets."""
-    if isinstance(step, LocalStep):
-        return f"$ {step.command}", "local"
-    if isinstance(step, HttpStep):
-        from deploytui.executors.http import resolve_url
-
-        target = targets.http.get(step.target) if step.target else None
-        url = f"{step.method} {resolve_url(step, target)}"
-        return url + step.mode_text(), step.target or "http"
-    describe = getattr(step, "describe_action", None)
-    if callable(describe):
-        return describe(targets)
-    return None, None
-
-
-class Engine:
+class Engine(ManualSteps, AutomatedSteps):
     """Drives one run of one playbook."""
 
     def __init__(
@@ -178,7 +127,7 @@ class Engine:
             if resume_data is not None:
                 self._append(EventType.run_resumed, data=resume_data)
             return self._loop()
-        except _Stop as stop:
+        except RunStopped as stop:
             self._append(EventType.run_paused, data={"reason": stop.reason})
             return RunOutcome(run_id=self.run_id, status=RunStatus.waiting, message=stop.reason)
         finally:
@@ -188,7 +137,7 @@ class Engine:
     def _loop(self) -> RunOutcome:
         while True:
             if self._stop_requested.is_set():
-                raise _Stop("stopped by the operator")
+                raise RunStopped("stopped by the operator")
             if self.state.finished:
                 return RunOutcome(run_id=self.run_id, status=self.state.status)
             step_id = self.state.next_step_id()
@@ -203,7 +152,7 @@ class Engine:
                     self._handle_failure(step, step_state.reason or "the step failed")
                 else:
                     self._execute(step)
-            except _Finished:
+            except StepSettled:
                 continue
 
     def _finish(self) -> RunOutcome:
@@ -272,7 +221,7 @@ class Engine:
         data = {"action": action.value, "reason": self.mask(decision.reason)}
         pending = [PendingEvent(type=EventType.decision, step_id=step.id, data=data)]
         if action == DecisionAction.stop:
-            raise _Stop(decision.reason or "stopped by the operator")
+            raise RunStopped(decision.reason or "stopped by the operator")
         if action == DecisionAction.skip:
             pending.append(
                 PendingEvent(
@@ -311,16 +260,16 @@ class Engine:
             )
         self._append_many(pending)
         if action in {DecisionAction.abort, DecisionAction.rollback}:
-            raise _Finished
+            raise StepSettled
 
     def _interject(self, step: StepBase, reply: Decision | None) -> None:
         """Apply a decision the operator made instead of answering (skip, abort, stop...)."""
         if reply is None:
             return
         if reply.action == DecisionAction.rollback and not self._can_rollback():
-            raise _Stop("rollback is not available here")
+            raise RunStopped("rollback is not available here")
         self._apply_decision(step, reply)
-        raise _Finished
+        raise StepSettled
 
     def _can_rollback(self) -> bool:
         return bool(self.playbook.rollback.steps) and not self.state.rolling_back
@@ -387,246 +336,7 @@ class Engine:
         if isinstance(step, AutomatedStep):
             self._execute_automated(step)
             return
-        view = self.view(step)
-        attempt, began = self._start(step)
-        # The operator sees the step with templates rendered and secrets masked.
-        step = self._shown_or_raw(step)
-        if isinstance(step, NoteStep | ConfirmStep):
-            self._interject(step, self.operator.acknowledge(step, view))
-            self._succeed(step, attempt, began)
-        elif isinstance(step, InputStep):
-            values = self._ask_inputs(step, view)
-            self._succeed(
-                step, attempt, began, values=[value.model_dump(mode="json") for value in values]
-            )
-        elif isinstance(step, SignoffStep):
-            signoff = self._ask_signoff(step, view)
-            self._succeed(step, attempt, began, signoff=signoff)
-        elif isinstance(step, GateStep):
-            self._review_gate(step, view, attempt, began)
-        else:
-            raise TypeError(f"no handler for step kind {type(step).__name__}")
-
-    def _shown_or_raw(self, step: StepBase) -> StepBase:
-        try:
-            return self.render(step, mask=True)
-        except (TemplateError, ValidationError):
-            return step
-
-    def _ask_inputs(self, step: InputStep, view: StepView) -> list[CapturedValue]:
-        errors: dict[str, str] = {}
-        previous: dict[str, str] = {}
-        while True:
-            reply = self.operator.provide_inputs(step, view, errors, previous)
-            if isinstance(reply, Decision):
-                self._interject(step, reply)
-                continue
-            previous = {key: str(value) for key, value in reply.items()}
-            captured, errors = [], {}
-            for field in step.fields:
-                try:
-                    value = field.capture(previous.get(field.id, ""))
-                except InvalidValue as error:
-                    errors[field.id] = str(error)
-                    continue
-                captured.append(self._masked_value(value))
-            if errors:
-                continue
-            breaches = [value for value in captured if value.breach]
-            if breaches and not self.operator.acknowledge_breaches(step, breaches):
-                errors = {
-                    value.field: f"breach not acknowledged: {value.breach}" for value in breaches
-                }
-                continue
-            return captured
-
-    def _masked_value(self, value: CapturedValue) -> CapturedValue:
-        masked_raw = self.mask(value.raw)
-        if masked_raw == value.raw:
-            return value
-        return value.model_copy(
-            update={
-                "raw": masked_raw,
-                "display": self.mask(value.display),
-                "value": self.mask(str(value.value)),
-                "secret": True,
-            }
-        )
-
-    def _ask_signoff(self, step: SignoffStep, view: StepView) -> dict[str, str]:
-        error: str | None = None
-        while True:
-            reply = self.operator.sign(step, view, error)
-            if isinstance(reply, Decision):
-                self._interject(step, reply)
-                continue
-            name = " ".join(reply.split())
-            if not name:
-                error = "type the signer's name"
-                continue
-            clash = [
-                role
-                for role in step.distinct_from
-                if self.state.signoffs.get(role, "").casefold() == name.casefold()
-            ]
-            if clash:
-                error = (
-                    f"{name} already signed as {clash[0]}; another person must sign as {step.role}"
-                )
-                continue
-            return {
-                "role": step.role,
-                "name": self.mask(name),
-                "at": datetime.now(UTC).isoformat(timespec="seconds"),
-            }
-
-    def _review_gate(self, step: GateStep, view: StepView, attempt: int, began: float) -> None:
-        results = evaluate_gate(step, self.state)
-        reply = self.operator.review_gate(step, view, results)
-        summary = [result.model_dump() for result in results]
-        if reply is not None:
-            if reply.action == DecisionAction.skip:
-                reply = Decision(
-                    action=DecisionAction.skip, reason=f"gate overridden: {reply.reason}"
-                )
-            self._interject(step, reply)
-        blockers = [f"{result.label} ({result.detail})" for result in results if not result.passed]
-        if blockers:
-            self._fail(
-                step, attempt, began, "no-go: " + "; ".join(blockers), {"conditions": summary}
-            )
-            return
-        self._succeed(step, attempt, began, details={"conditions": summary})
-
-    def _execute_automated(self, step: AutomatedStep) -> None:
-        try:
-            rendered = self.render(step, mask=False)
-            shown = self.render(step, mask=True)
-        except (TemplateError, ValidationError) as error:
-            attempt, began = self._start(step)
-            self._fail(step, attempt, began, f"cannot render the step: {error}", {})
-            return
-        action, where = describe_action(shown, self.shown_targets)
-        attempt, began = self._start(step, {"action": self.mask(action or ""), "where": where})
-        if not self._stop_requested.is_set():
-            # A stop that arrived while step_started was being written must still cancel it.
-            self._cancel.clear()
-        recorder = OutputRecorder(
-            journal=self.journal,
-            run_id=self.run_id,
-            step_id=step.id,
-            attempt=attempt,
-            mask=self.mask,
-            on_line=lambda stream, text: self.listener(
-                OutputLine(step_id=step.id, attempt=attempt, stream=stream, text=text)
-            ),
-        )
-        ctx = ExecContext(
-            run_id=self.run_id,
-            step_id=step.id,
-            attempt=attempt,
-            output=recorder.line,
-            cancelled=self._cancel,
-        )
-        try:
-            result = self.executors.for_kind(step.kind).execute(rendered, ctx)
-        except Exception as error:  # an executor bug must not take the run down with it
-            result = ExecResult(
-                ok=False,
-                reason=f"internal error in the {step.kind} executor: "
-                f"{error.__class__.__name__}: {error}",
-            )
-        recorder.close()
-        details = self.mask.data(result.details)
-        typed = [self._masked_value(value) for value in result.values]
-        if self._stop_requested.is_set() and not result.ok:
-            self._append(
-                EventType.step_interrupted,
-                step_id=step.id,
-                attempt=attempt,
-                data={"reason": "stopped by the operator while running"},
-            )
-            raise _Stop("stopped by the operator while a step was running")
-        if not result.ok and result.unknown_host_keys and self._accept_host_keys(step, result):
-            self._fail(step, attempt, began, result.reason or "unknown host key", details)
-            self._append(
-                EventType.decision,
-                step_id=step.id,
-                data={
-                    "action": DecisionAction.retry.value,
-                    "reason": "host key accepted by the operator",
-                },
-            )
-            return
-        if not result.ok:
-            self._fail(step, attempt, began, result.reason or "the step failed", details, typed)
-            return
-        values, missing = self._captures(step, recorder, result)
-        if missing:
-            self._fail(step, attempt, began, missing, details, typed)
-            return
-        values.extend(typed)
-        self._succeed(
-            step,
-            attempt,
-            began,
-            details=details,
-            values=[value.model_dump(mode="json") for value in values],
-        )
-
-    def _accept_host_keys(self, step: AutomatedStep, result: ExecResult) -> bool:
-        """Ask about each unknown key; journal and hand over the accepted ones."""
-        executor = self.executors.for_kind(step.kind)
-        accept = getattr(executor, "accept_host_key", None)
-        if not callable(accept):
-            return False
-        view = self.view(step)
-        for key in result.unknown_host_keys:
-            if not self.operator.confirm_host_key(step, view, key):
-                return False
-        for key in result.unknown_host_keys:
-            accept(key)
-            self._append(
-                EventType.host_key_accepted,
-                step_id=step.id,
-                data=key.model_dump(exclude={"key_base64"}),
-            )
-        return True
-
-    def _captures(
-        self, step: AutomatedStep, recorder: OutputRecorder, result: ExecResult
-    ) -> tuple[list[CapturedValue], str]:
-        values: list[CapturedValue] = []
-        for capture in step.capture:
-            text = result.captures.get(capture.name)
-            if text is None:
-                lines = recorder.captured_lines(capture.stream)
-                for line in lines:
-                    match = re.search(capture.pattern, line)
-                    if match:
-                        text = match.group(1) if match.groups() else match.group(0)
-                        break
-            if text is None:
-                if capture.required:
-                    return (
-                        [],
-                        f"nothing in the output matched capture '{capture.name}' "
-                        f"({capture.pattern})",
-                    )
-                continue
-            masked = self.mask(text)
-            values.append(
-                CapturedValue(
-                    field=capture.name,
-                    label=capture.name,
-                    type=FieldType.text,
-                    raw=masked,
-                    value=masked,
-                    display=masked,
-                    secret=masked != text,
-                )
-            )
-        return values, ""
+        self._execute_manual(step)
 
     def _fail(
         self,

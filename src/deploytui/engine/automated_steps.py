@@ -1,0 +1,153 @@
+"""The automated step kinds: render, journal the start, run the executor, journal the result.
+
+Output streams to the listener at once and to the journal in chunks; captures, typed figures and
+unknown host keys (which the operator may accept) are handled here for every executor alike.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from deploytui.engine.describe import describe_action
+from deploytui.engine.messages import OutputLine, RunStopped
+from deploytui.engine.output import OutputRecorder
+from deploytui.engine.parts import EngineParts
+from deploytui.executors.base import ExecContext, ExecResult
+from deploytui.model.events import DecisionAction, EventType
+from deploytui.model.fields import CapturedValue, FieldType
+from deploytui.model.steps import AutomatedStep
+from deploytui.playbook.templating import TemplateError
+
+
+class AutomatedSteps(EngineParts):
+    def _execute_automated(self, step: AutomatedStep) -> None:
+        try:
+            rendered = self.render(step, mask=False)
+            shown = self.render(step, mask=True)
+        except (TemplateError, ValidationError) as error:
+            attempt, began = self._start(step)
+            self._fail(step, attempt, began, f"cannot render the step: {error}", {})
+            return
+        action, where = describe_action(shown, self.shown_targets)
+        attempt, began = self._start(step, {"action": self.mask(action or ""), "where": where})
+        if not self._stop_requested.is_set():
+            # A stop that arrived while step_started was being written must still cancel it.
+            self._cancel.clear()
+        recorder = OutputRecorder(
+            journal=self.journal,
+            run_id=self.run_id,
+            step_id=step.id,
+            attempt=attempt,
+            mask=self.mask,
+            on_line=lambda stream, text: self.listener(
+                OutputLine(step_id=step.id, attempt=attempt, stream=stream, text=text)
+            ),
+        )
+        ctx = ExecContext(
+            run_id=self.run_id,
+            step_id=step.id,
+            attempt=attempt,
+            output=recorder.line,
+            cancelled=self._cancel,
+        )
+        try:
+            result = self.executors.for_kind(step.kind).execute(rendered, ctx)
+        except Exception as error:  # an executor bug must not take the run down with it
+            result = ExecResult(
+                ok=False,
+                reason=f"internal error in the {step.kind} executor: "
+                f"{error.__class__.__name__}: {error}",
+            )
+        recorder.close()
+        details = self.mask.data(result.details)
+        typed = [self._masked_value(value) for value in result.values]
+        if self._stop_requested.is_set() and not result.ok:
+            self._append(
+                EventType.step_interrupted,
+                step_id=step.id,
+                attempt=attempt,
+                data={"reason": "stopped by the operator while running"},
+            )
+            raise RunStopped("stopped by the operator while a step was running")
+        if not result.ok and result.unknown_host_keys and self._accept_host_keys(step, result):
+            self._fail(step, attempt, began, result.reason or "unknown host key", details)
+            self._append(
+                EventType.decision,
+                step_id=step.id,
+                data={
+                    "action": DecisionAction.retry.value,
+                    "reason": "host key accepted by the operator",
+                },
+            )
+            return
+        if not result.ok:
+            self._fail(step, attempt, began, result.reason or "the step failed", details, typed)
+            return
+        values, missing = self._captures(step, recorder, result)
+        if missing:
+            self._fail(step, attempt, began, missing, details, typed)
+            return
+        values.extend(typed)
+        self._succeed(
+            step,
+            attempt,
+            began,
+            details=details,
+            values=[value.model_dump(mode="json") for value in values],
+        )
+
+    def _accept_host_keys(self, step: AutomatedStep, result: ExecResult) -> bool:
+        """Ask about each unknown key; journal and hand over the accepted ones."""
+        executor = self.executors.for_kind(step.kind)
+        accept = getattr(executor, "accept_host_key", None)
+        if not callable(accept):
+            return False
+        view = self.view(step)
+        for key in result.unknown_host_keys:
+            if not self.operator.confirm_host_key(step, view, key):
+                return False
+        for key in result.unknown_host_keys:
+            accept(key)
+            self._append(
+                EventType.host_key_accepted,
+                step_id=step.id,
+                data=key.model_dump(exclude={"key_base64"}),
+            )
+        return True
+
+    def _captures(
+        self, step: AutomatedStep, recorder: OutputRecorder, result: ExecResult
+    ) -> tuple[list[CapturedValue], str]:
+        values: list[CapturedValue] = []
+        for capture in step.capture:
+            text = result.captures.get(capture.name)
+            if text is None:
+                lines = recorder.captured_lines(capture.stream)
+                for line in lines:
+                    match = re.search(capture.pattern, line)
+                    if match:
+                        text = match.group(1) if match.groups() else match.group(0)
+                        break
+            if text is None:
+                if capture.required:
+                    return (
+                        [],
+                        f"nothing in the output matched capture '{capture.name}' "
+                        f"({capture.pattern})",
+                    )
+                continue
+            masked = self.mask(text)
+            values.append(
+                CapturedValue(
+                    field=capture.name,
+                    label=capture.name,
+                    type=FieldType.text,
+                    raw=masked,
+                    value=masked,
+                    display=masked,
+                    secret=masked != text,
+                )
+            )
+        return values, ""

@@ -1,0 +1,43 @@
+"""What the engine hands its callers: live output lines, the outcome, and its control flow.
+
+Kept apart from ``runner`` so the step handlers (``manual_steps``, ``automated_steps``) and the UI
+can import them without importing the engine itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pydantic import BaseModel
+
+from deploytui.model.events import Event, RunStatus
+
+
+class OutputLine(BaseModel):
+    """A line of live output (journaled in chunks; delivered to the listener at once)."""
+
+    step_id: str
+    attempt: int
+    stream: str
+    text: str
+
+
+Listener = Callable[[Event | OutputLine], None]
+
+
+class RunOutcome(BaseModel):
+    run_id: str
+    status: RunStatus
+    message: str = ""
+
+
+class RunStopped(Exception):
+    """The operator left (or an answer is missing): pause the run, resumable."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StepSettled(Exception):
+    """The step was settled by a decision (skip, abort, roll back...): go back to the loop."""
