@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from deploytui.model.ssh_step import (
-    count_or_percent,
+    RolloutFields,
     expand_hosts,
     summarize_hosts,
     unknown_host_problems,
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from deploytui.model.playbook import Playbook, Targets
 
 
-class AnsibleStep(AutomatedStep):
+class AnsibleStep(AutomatedStep, RolloutFields):
     """An Ansible playbook or ad-hoc module, run through ansible-runner, one result per host."""
 
     kind: Literal["ansible"]
@@ -49,12 +49,6 @@ class AnsibleStep(AutomatedStep):
         description="Extra vars (templates allowed: inputs, vars, secrets); never written to disk.",
     )
     forks: int = Field(default=10, ge=1, le=500, description="Ansible --forks.")
-    serial: int | str | None = Field(
-        default=None, description="Run in batches of this many hosts (a number or '25%')."
-    )
-    max_failures: int | str = Field(
-        default=0, description="Failed/unreachable hosts tolerated (number or '10%')."
-    )
     check: bool = Field(default=False, description="Run in check mode: --check --diff.")
     diff: bool = Field(default=False, description="Show file diffs (--diff) on a real run.")
     become: bool = Field(default=False, description="--become (passwordless sudo on the hosts).")
@@ -70,16 +64,6 @@ class AnsibleStep(AutomatedStep):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
-
-    @field_validator("serial", mode="before")
-    @classmethod
-    def _serial(cls, value: Any) -> Any:
-        return None if value is None else count_or_percent(value, minimum=1, what="serial")
-
-    @field_validator("max_failures", mode="before")
-    @classmethod
-    def _max_failures(cls, value: Any) -> Any:
-        return count_or_percent(value, minimum=0, what="max_failures")
 
     @model_validator(mode="after")
     def _what_and_where(self) -> AnsibleStep:

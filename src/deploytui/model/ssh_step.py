@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from deploytui.model.fields import Strict
 from deploytui.model.step_base import ShellCommandStep
 
 if TYPE_CHECKING:
@@ -106,7 +107,29 @@ def unknown_host_problems(
         )
 
 
-class SshStep(ShellCommandStep):
+class RolloutFields(Strict):
+    """Rolling-deploy controls shared by the fan-out kinds (``ssh``, ``ansible``)."""
+
+    serial: int | str | None = Field(
+        default=None, description="Batch size for rolling deploys: a number or '25%'."
+    )
+    max_failures: int | str = Field(
+        default=0,
+        description="Failed or unreachable hosts tolerated (number or '10%'); more stops it.",
+    )
+
+    @field_validator("serial", mode="before")
+    @classmethod
+    def _serial(cls, value: Any) -> Any:
+        return None if value is None else count_or_percent(value, minimum=1, what="serial")
+
+    @field_validator("max_failures", mode="before")
+    @classmethod
+    def _max_failures(cls, value: Any) -> Any:
+        return count_or_percent(value, minimum=0, what="max_failures")
+
+
+class SshStep(ShellCommandStep, RolloutFields):
     """A shell command over SSH on one host or a group, with rolling-deploy controls."""
 
     kind: Literal["ssh"]
@@ -119,28 +142,11 @@ class SshStep(ShellCommandStep):
         default=None, description="'{{ secrets.NAME }}' holding the sudo password."
     )
     concurrency: int = Field(default=10, ge=1, le=200, description="Hosts at a time.")
-    serial: int | str | None = Field(
-        default=None, description="Batch size for rolling deploys: a number or '25%'."
-    )
-    max_failures: int | str = Field(
-        default=0,
-        description="Failed hosts tolerated (number or '10%'); more stops the rollout.",
-    )
 
     @field_validator("hosts", mode="before")
     @classmethod
     def _one_or_many_hosts(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
-
-    @field_validator("serial", mode="before")
-    @classmethod
-    def _serial(cls, value: Any) -> Any:
-        return None if value is None else count_or_percent(value, minimum=1, what="serial")
-
-    @field_validator("max_failures", mode="before")
-    @classmethod
-    def _max_failures(cls, value: Any) -> Any:
-        return count_or_percent(value, minimum=0, what="max_failures")
 
     @model_validator(mode="after")
     def _sudo_fields(self) -> SshStep:

@@ -42,6 +42,13 @@ def run_status(status: RunStatus) -> str:
     return f"[{RUN_STYLES[status]}]{RUN_ICONS[status]} {words}[/]"
 
 
+def resumable_state(status: RunStatus, *, driven_elsewhere: bool) -> str:
+    """How a resumable run reads: driven by a live process, interrupted, or waiting."""
+    if driven_elsewhere:
+        return "[$accent]▶ driven elsewhere[/]"
+    return run_status(RunStatus.interrupted if status == RunStatus.running else status)
+
+
 def breach(text: str) -> str:
     return f"[bold $warning]{BREACH_ICON} {escape(text)}[/]"
 

@@ -22,7 +22,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from deploytui.journal.locks import RunLock, process_alive
 from deploytui.model.events import EventType, RunRecord, RunStatus
-from deploytui.ui.text import rich_cell, run_status
+from deploytui.ui.text import resumable_state, rich_cell, run_status
 from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 
 FINISHED = [RunStatus.completed, RunStatus.failed, RunStatus.aborted, RunStatus.rolled_back]
@@ -226,12 +226,7 @@ class HomeScreen(Screen[None]):
         rows = []
         for record in resumable:
             holder = holders.get(record.id)
-            if holder:
-                state = "[$accent]▶ driven elsewhere[/]"
-            elif record.status == RunStatus.running:
-                state = run_status(RunStatus.interrupted)
-            else:
-                state = run_status(record.status)
+            state = resumable_state(record.status, driven_elsewhere=bool(holder))
             cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),

@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from deploytui.model.events import RunRecord, RunStatus
 from deploytui.ui.screens.home import live_holder, open_run, short_time, stopped_at
-from deploytui.ui.text import rich_cell, run_status
+from deploytui.ui.text import resumable_state, rich_cell
 from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 
 # The detail pane below repeats where and why, so at narrow widths the table can lose more.
@@ -77,12 +77,7 @@ class ResumePicker(Screen[None]):
         table = self.query_one(FittedTable)
         items = []
         for record, holder, title, _ in rows:
-            if holder:
-                state = "[$accent]▶ driven elsewhere[/]"
-            elif record.status == RunStatus.running:
-                state = run_status(RunStatus.interrupted)
-            else:
-                state = run_status(record.status)
+            state = resumable_state(record.status, driven_elsewhere=bool(holder))
             cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),
