@@ -43,7 +43,7 @@ from deploytui.ui.dialogs.decisions import (
 from deploytui.ui.dialogs.input_form import BreachDialog, InputForm
 from deploytui.ui.dialogs.signoff import SignoffDialog
 from deploytui.ui.session import RunSession, exit_code
-from deploytui.ui.text import RUN_STYLES
+from deploytui.ui.text import RUN_STYLES, plural
 from deploytui.ui.widgets.output_pane import OutputPane
 from deploytui.ui.widgets.phase_list import PhaseList, PhaseStrip
 from deploytui.ui.widgets.status_bar import StatusBar
@@ -272,12 +272,19 @@ class RunScreen(Screen[int]):
         steps = self.state.steps.values()
         done = sum(1 for step in steps if step.status == StepStatus.succeeded)
         skipped = sum(1 for step in steps if step.status == StepStatus.skipped)
+        breaches = len(self.state.breaches())
         lines = [
             f"[bold {style}]{RUN_ICONS[status]} Run {status.value.replace('_', ' ')}[/] in {took}",
-            f"{done} steps done, {skipped} skipped · {len(self.state.signoffs)} sign-offs · "
-            f"{len(self.state.inputs)} values · {len(self.state.breaches())} target breaches",
+            f"{plural(done, 'step')} done, {skipped} skipped · "
+            f"{plural(len(self.state.signoffs), 'sign-off')}",
+            f"{plural(len(self.state.inputs), 'value')} recorded · "
+            + (
+                f"[$warning]⚠ {breaches} target breach{'es' if breaches != 1 else ''}[/]"
+                if breaches
+                else "no target breached"
+            ),
         ]
-        if outcome and outcome.message:
+        if outcome and outcome.message and status != RunStatus.completed:
             lines.append(outcome.message)
         if status == RunStatus.waiting:
             lines.append(f"Resume it with [b]deploytui resume {self.session.run_id}[/b].")
