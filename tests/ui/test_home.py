@@ -125,3 +125,24 @@ async def test_command_palette_offers_the_main_actions(journal: Journal, tmp_pat
         assert "History" in str(results.get_option_at_index(0).prompt)
         await pilot.press("enter")
         await wait_screen(pilot, HistoryScreen)
+
+
+def test_resuming_a_demo_run_gets_a_service_where_the_run_left_it(
+    raw_demo: RawRun, tmp_path: Path
+) -> None:
+    """The UI resumes a demo run on a fresh demo service replayed from the journal, as the CLI does:
+    already deployed at 7.0.0 and warmed up, so later checks pass as they would have."""
+    import httpx
+
+    from deploytui.ui.session import resume_session
+
+    history_journal(raw_demo, tmp_path / "journal.db")
+    with Journal(tmp_path / "journal.db") as journal:
+        session = resume_session(journal, "7f3a21c4", operator_name=OPERATOR)
+        try:
+            url = session.loaded.playbook.variables["demo_url"]
+            assert httpx.get(f"{url}/api/version").json() == {"version": "7.0.0"}
+            assert httpx.get(f"{url}/api/checkout/selftest").status_code == 200
+        finally:
+            session.close()
+        assert len(session.cleanups) == 0

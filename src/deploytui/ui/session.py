@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from deploytui.engine.runner import Engine, RunOutcome, start_run
@@ -86,20 +85,34 @@ class RunSession:
         self.cleanups.clear()
 
 
-def _demo_service(loaded_path: str) -> tuple[dict[str, str], Callable[[], None]] | None:
-    """Start the embedded demo service when the playbook is the bundled demo."""
-    from deploytui.demo import bundled_playbook
+def _demo_service(
+    path: str, journal: Journal | None = None, run_id: str | None = None
+) -> tuple[dict[str, str], Callable[[], None]]:
+    """For the bundled demo, start its service (replaying a resumed run's state); else nothing."""
+    from deploytui.demo import is_bundled_demo
 
-    try:
-        is_demo = Path(loaded_path).resolve() == bundled_playbook().resolve()
-    except OSError:
-        return None
-    if not is_demo:
-        return None
+    if not is_bundled_demo(path):
+        return {}, lambda: None
     from deploytui.demo.service import DemoService
 
     service = DemoService().__enter__()
+    if journal is not None and run_id is not None:
+        service.replay(journal, run_id)  # the deployed version, the warmed-up checkout
     return {"demo_url": service.url}, lambda: service.__exit__(None, None, None)
+
+
+def _with_demo(
+    path: str, build: Callable[[dict[str, str]], RunSession], **replay: Any
+) -> RunSession:
+    """Build a session with the demo service (if any) running; stop it if building fails."""
+    overrides, cleanup = _demo_service(path, **replay)
+    try:
+        session = build(overrides)
+    except BaseException:
+        cleanup()
+        raise
+    session.cleanups.append(cleanup)
+    return session
 
 
 def start_session(journal: Journal, playbook_path: str, *, operator_name: str) -> RunSession:
@@ -107,9 +120,7 @@ def start_session(journal: Journal, playbook_path: str, *, operator_name: str) -
     from deploytui.playbook import load_playbook
     from deploytui.secretstore import resolve_secrets
 
-    demo = _demo_service(playbook_path)
-    overrides, cleanup = demo if demo else ({}, None)
-    try:
+    def build(overrides: dict[str, str]) -> RunSession:
         loaded = load_playbook(playbook_path, overrides=overrides or None)
         secrets = resolve_secrets(loaded.playbook.secrets)
         run_id = start_run(journal, loaded, operator_name=operator_name, overrides=overrides)
@@ -119,12 +130,9 @@ def start_session(journal: Journal, playbook_path: str, *, operator_name: str) -
             run_id=run_id,
             operator_name=operator_name,
             secrets=secrets,
-            cleanups=[cleanup] if cleanup else [],
         )
-    except BaseException:
-        if cleanup:
-            cleanup()
-        raise
+
+    return _with_demo(playbook_path, build)
 
 
 def resume_session(
@@ -134,25 +142,18 @@ def resume_session(
     from deploytui.engine.session import prepare_resume
     from deploytui.secretstore import resolve_secrets
 
-    record = journal.run(run_id)
-    demo = _demo_service(record.playbook_path)
-    overrides, cleanup = demo if demo else ({}, None)
-    try:
+    def build(overrides: dict[str, str]) -> RunSession:
         loaded, resume_data = prepare_resume(
             journal, run_id, operator_name=operator_name, extra_overrides=overrides or None
         )
-        secrets = resolve_secrets(loaded.playbook.secrets)
         return RunSession(
             journal=journal,
             loaded=loaded,
             run_id=run_id,
             operator_name=operator_name,
-            secrets=secrets,
+            secrets=resolve_secrets(loaded.playbook.secrets),
             resume_data=resume_data,
             take_over=take_over,
-            cleanups=[cleanup] if cleanup else [],
         )
-    except BaseException:
-        if cleanup:
-            cleanup()
-        raise
+
+    return _with_demo(journal.run(run_id).playbook_path, build, journal=journal, run_id=run_id)
