@@ -7,6 +7,7 @@ unknown host keys (which the operator may accept) are handled here for every exe
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -51,6 +52,9 @@ class AutomatedSteps(EngineParts):
             attempt=attempt,
             output=recorder.line,
             cancelled=self._cancel,
+            record=lambda type_, data: self._record(step, attempt, type_, data),
+            history=self._records_so_far(step),
+            clock=self.clock,
         )
         try:
             result = self.executors.for_kind(step.kind).execute(rendered, ctx)
@@ -97,6 +101,19 @@ class AutomatedSteps(EngineParts):
             details=details,
             values=[value.model_dump(mode="json") for value in values],
         )
+
+    def _record(self, step: AutomatedStep, attempt: int, type_: str, data: dict[str, Any]) -> None:
+        """Journal a compact record an executor made while running (a monitor sample...)."""
+        self._append(EventType(type_), step_id=step.id, attempt=attempt, data=self.mask.data(data))
+
+    def _records_so_far(self, step: AutomatedStep) -> list[dict[str, Any]]:
+        """Records this step journaled in earlier attempts (a watch continues, not restarts)."""
+        kinds = {EventType.monitor_sample, EventType.monitor_crossing, EventType.run_held}
+        return [
+            {"type": event.type.value, "at": event.at, "attempt": event.attempt, "data": event.data}
+            for event in self.journal.events(self.run_id, include_output=False)
+            if event.step_id == step.id and event.type in kinds
+        ]
 
     def _accept_host_keys(self, step: AutomatedStep, result: ExecResult) -> bool:
         """Ask about each unknown key; journal and hand over the accepted ones."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from deploytui.clock import Clock
 from deploytui.engine.masking import Masker
 from deploytui.engine.messages import Listener
 from deploytui.engine.operator import Decision, Operator, StepView
@@ -30,6 +31,7 @@ class EngineParts:
     listener: Listener
     executors: ExecutorSet
     shown_targets: Targets
+    clock: Clock
     _cancel: threading.Event
     _stop_requested: threading.Event
 

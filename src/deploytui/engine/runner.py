@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from deploytui.clock import SYSTEM_CLOCK, Clock
 from deploytui.engine.automated_steps import AutomatedSteps
 from deploytui.engine.describe import describe_action
 from deploytui.engine.manual_steps import ManualSteps
@@ -60,6 +61,7 @@ class Engine(ManualSteps, AutomatedSteps):
         secrets: dict[str, str] | None = None,
         listener: Listener | None = None,
         executors: ExecutorSet | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.journal = journal
         self.run_id = run_id
@@ -69,6 +71,7 @@ class Engine(ManualSteps, AutomatedSteps):
         self.secrets = dict(secrets or {})
         self.mask = Masker(self.secrets.values())
         self.listener = listener or (lambda item: None)
+        self.clock: Clock = clock or SYSTEM_CLOCK
         self.shown_targets = render_targets(
             self.playbook.targets, self.playbook.variables, self.secrets, mask=True
         )

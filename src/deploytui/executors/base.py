@@ -15,10 +15,18 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from deploytui.clock import SYSTEM_CLOCK, Clock
 from deploytui.model.fields import CapturedValue
 from deploytui.model.steps import StepBase
 
 OutputCallback = Callable[[str, str], None]
+# (event type, data): a compact record the engine journals for the step, such as a monitor
+# sample. The engine masks secrets in ``data`` and commits it before the callback returns.
+RecordCallback = Callable[[str, dict[str, Any]], None]
+
+
+def _no_record(type_: str, data: dict[str, Any]) -> None:
+    return None
 
 
 @dataclass
@@ -31,6 +39,11 @@ class ExecContext:
     output: OutputCallback
     cancelled: threading.Event = field(default_factory=threading.Event)
     resources: dict[str, Any] = field(default_factory=dict)
+    record: RecordCallback = _no_record
+    # Records (type, data, at) this step journaled in earlier attempts, so a watch that was
+    # interrupted or parked continues rather than starting again.
+    history: list[dict[str, Any]] = field(default_factory=list)
+    clock: Clock = field(default_factory=lambda: SYSTEM_CLOCK)
 
     def emit(self, line: str, stream: str = "stdout") -> None:
         self.output(stream, line)

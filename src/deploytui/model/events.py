@@ -28,6 +28,14 @@ class EventType(StrEnum):
     lock_taken_over = "lock_taken_over"
     host_key_accepted = "host_key_accepted"
     notice = "notice"
+    # A monitor's periodic reading of its signals (compact: one event per tick, all signals).
+    monitor_sample = "monitor_sample"
+    # A signal moved between ok / warning / triggered.
+    monitor_crossing = "monitor_crossing"
+    # The run is parked until a checkpoint time (a hold, or a long watch between checkpoints).
+    run_held = "run_held"
+    # A webhook notification was delivered or finally given up on.
+    notification = "notification"
 
 
 class StepStatus(StrEnum):
