@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -77,6 +78,11 @@ class ExecResult(BaseModel):
         "when the step fails, so the operator sees them; breaches are recorded like answers'.",
     )
     unknown_host_keys: list[HostKey] = Field(default_factory=list)
+    park_until: datetime | None = Field(
+        default=None,
+        description="The step is not finished: park the run until this time (a long watch "
+        "between checkpoints) and run the step again on resume, with ``ExecContext.history``.",
+    )
 
 
 class Executor(Protocol):

@@ -1,0 +1,1 @@
+"""Benchmarks: deploytui measured side by side with the baselines a user would otherwise pick."""
