@@ -10,6 +10,7 @@ command -v rsvg-convert >/dev/null || need+=(librsvg2-bin)
 [ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] || need+=(fonts-symbola)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v sudo >/dev/null || need+=(sudo)  # ssh steps with sudo: true
+[ -x /usr/bin/prometheus ] || need+=(prometheus)  # monitor steps: a real Prometheus
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"

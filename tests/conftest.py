@@ -139,6 +139,16 @@ def http_server() -> Iterator[HttpServer]:
 
 
 @pytest.fixture
+def webhook_receiver() -> Iterator[Any]:
+    """A real webhook receiver on loopback (tests/webhook_receiver.py): records requests, can
+    answer errors or hold requests open on demand."""
+    from tests.webhook_receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        yield receiver
+
+
+@pytest.fixture
 def demo_service() -> Iterator[str]:
     """The demo's embedded service, as ``deploytui demo`` starts it."""
     from deploytui.demo.service import DemoService
@@ -192,3 +202,21 @@ def sshd_factory(ssh_keys: Any, tmp_path: Path) -> Iterator[Callable[..., Any]]:
     finally:
         for server in started:
             server.stop()
+
+
+# -- a real Prometheus on loopback (tests/prometheus_helpers.py) -------------------------------
+
+
+@pytest.fixture(scope="session")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """One Prometheus per session (per xdist worker), scraping a metrics endpoint every second
+    whose values tests set with ``prometheus.metrics.set(name, value)``."""
+    from tests.prometheus_helpers import Prometheus, prometheus_available
+
+    if not prometheus_available():
+        pytest.skip("prometheus is not installed (scripts/install-test-deps.sh installs it)")
+    server = Prometheus(tmp_path_factory.mktemp("prometheus")).start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-import traceback
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 from deploytui import __version__
@@ -21,7 +19,6 @@ from deploytui.cli_common import (
     EXIT_FAILED,
     EXIT_OK,
     UsageError,
-    log_path,
     operator_name,
     require_terminal,
     say,
@@ -36,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "runs": "list runs: playbook, status, start, duration, operator",
     "show": "a run's phases and steps with outcomes, values, sign-offs and timings",
     "verify": "recompute a run's hash chain and report the first event that does not match",
+    "watch": "follow a run live from another terminal, read-only (never takes the run's lock)",
     "demo": "run the bundled demo window against an embedded demo service",
     "export": "a run's filled-in report as Markdown, HTML or JSON (stdout or -o FILE)",
     "secrets": "set, get, list or delete playbook secrets in the OS keyring",
@@ -146,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument(
         "--take-over",
         action="store_true",
-        help="take the run from a driver on another host that is gone",
+        help="confirm taking the run over from a driver that is gone (asked on a terminal)",
     )
 
     runs = command("runs", cmd_runs)
@@ -160,6 +158,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = command("verify", cmd_verify)
     verify.add_argument("run_id", nargs="?", metavar="RUN_ID")
+
+    from deploytui import cli_watch
+
+    cli_watch.add_arguments(command("watch", cli_watch.cmd_watch))
 
     from deploytui import cli_export
 
@@ -188,14 +190,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     return dispatch(args)
 
 
+class _NoPlaybookLoaded(Exception):
+    """Stands in for PlaybookError when no playbook was loaded, so none can have been raised."""
+
+
+def _playbook_error() -> type[Exception]:
+    # Named only once an exception reaches dispatch: `runs` never imports the playbook loader
+    # and every step model (a third of its start-up) just to name an error it cannot raise.
+    loader = sys.modules.get("deploytui.playbook.loader")
+    found: type[Exception] = loader.PlaybookError if loader is not None else _NoPlaybookLoaded
+    return found
+
+
 def dispatch(args: argparse.Namespace) -> int:
     from deploytui.journal.store import JournalError
-    from deploytui.playbook import PlaybookError
     from deploytui.secretstore import SecretError
 
     try:
         return int(args.handler(args))
-    except PlaybookError as error:
+    except _playbook_error() as error:
         for problem in error.problems:
             say(str(problem))
         return EXIT_BAD_INPUT
@@ -209,22 +222,18 @@ def dispatch(args: argparse.Namespace) -> int:
         say("\ninterrupted")
         return 130
     except Exception as error:  # never a traceback in front of the operator
+        from deploytui.errorlog import internal_error_sentence
+
         path = _log_exception(error)
-        say(f"deploytui: internal error: {error.__class__.__name__}: {error}")
+        say(internal_error_sentence(error))
         say(f"the details are in {path}; the journal is intact and the run can be resumed")
         return EXIT_FAILED
 
 
 def _log_exception(error: BaseException) -> Path:
-    path = log_path()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as log:
-            log.write(f"--- {datetime.now(UTC).isoformat()} deploytui {__version__}\n")
-            log.write("".join(traceback.format_exception(error)))
-    except OSError:
-        pass
-    return path
+    from deploytui.errorlog import log_exception
+
+    return log_exception(error)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deploytui.errorlog import log_path  # noqa: F401  (re-exported: one log for CLI and TUI)
+
 if TYPE_CHECKING:
     from deploytui.engine.runner import RunOutcome
     from deploytui.journal import Journal
@@ -23,11 +25,6 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_WAITING = 0, 1, 2, 3
 
 class UsageError(Exception):
     """Bad command-line input (exit 2)."""
-
-
-def log_path() -> Path:
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "deploytui" / "deploytui.log"
 
 
 def say(text: str) -> None:

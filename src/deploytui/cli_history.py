@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from typing import TYPE_CHECKING
 
 from deploytui.cli_common import EXIT_FAILED, EXIT_OK, UsageError, open_journal
@@ -14,14 +13,13 @@ if TYPE_CHECKING:
 
 def _live_runs(journal: Journal, run_ids: list[str]) -> dict[str, bool]:
     """Whether each run's lock is held by a live process (else a 'running' run is interrupted)."""
-    from deploytui.journal.locks import RunLock, process_alive
+    from deploytui.journal.locks import RunLock
 
     live = {}
     for run_id in run_ids:
         holder = RunLock(journal, run_id).holder()
-        live[run_id] = holder is not None and (
-            holder.host != os.uname().nodename or process_alive(holder.pid)
-        )
+        # Another host's holder cannot be checked from here: taken as alive.
+        live[run_id] = holder is not None and holder.alive is not False
     return live
 
 
@@ -68,7 +66,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         run_ids = (
             [journal.find_run(args.run_id).id]
             if args.run_id
-            else [record.id for record in journal.runs(limit=1_000_000)]
+            else journal.run_ids()  # raw ids: a damaged run record must not hide its run
         )
         worst = EXIT_OK
         for run_id in run_ids:

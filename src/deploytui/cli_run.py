@@ -76,12 +76,17 @@ _resolved_secrets: dict[int, dict[str, str]] = {}
 
 def _secrets_for(loaded: LoadedPlaybook) -> dict[str, str]:
     """The playbook's secrets, read once per process (with a warning about weak keyrings)."""
-    from deploytui.secretstore import keyring_backend_warning, resolve_secrets
+    import os
+
+    from deploytui.secretstore import env_name, keyring_backend_warning, resolve_secrets
 
     if id(loaded) not in _resolved_secrets:
         names = loaded.playbook.secrets
         _resolved_secrets[id(loaded)] = resolve_secrets(names)
-        warning = keyring_backend_warning() if names else None
+        # Only secrets read from the keyring can be stored weakly; when the environment gave
+        # them all, the keyring (slow to import and probe) is not touched at all.
+        from_keyring = [name for name in names if env_name(name) not in os.environ]
+        warning = keyring_backend_warning() if from_keyring else None
         if warning:
             say(warning)
     return _resolved_secrets[id(loaded)]
@@ -119,12 +124,19 @@ def _run_headless(
         engine, resume_data=resume_data, take_over=getattr(args, "take_over", False)
     )
     code = outcome_code(outcome)
-    if code == EXIT_WAITING:
+    resume_hint = f"deploytui resume {run_id}" + (
+        " --headless --answers FILE" if args.headless else ""
+    )
+    if code == EXIT_WAITING and outcome.held_until:
+        from deploytui.clock import SYSTEM_CLOCK
+        from deploytui.model.hold_step import waiting_text
+
+        # Parked by a hold: say until when, in local time, and how to pick it up.
+        when = waiting_text(outcome.held_until, SYSTEM_CLOCK.now())
+        say(f"run {run_id} is {when} — resume with: {resume_hint}")
+    elif code == EXIT_WAITING:
         say(f"run {run_id} is waiting: {outcome.message}")
-        say(
-            f"resume it with: deploytui resume {run_id}"
-            + (" --headless --answers FILE" if args.headless else "")
-        )
+        say(f"resume it with: {resume_hint}")
     else:
         print(f"run {run_id}: {outcome.status.value.replace('_', ' ')}")
     return code
@@ -232,6 +244,7 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
             return EXIT_OK if record.status.value == "completed" else EXIT_FAILED
         if not args.headless:
             require_terminal()
+        confirm_take_over(journal, run_id, args)
         loaded, resume_data = prepare_resume(
             journal,
             run_id,
@@ -248,6 +261,43 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
         if args.headless:
             return _run_headless(args, journal, loaded, run_id, resume_data=resume_data)
         return _run_tui(args, journal, loaded, run_id, resume_data=resume_data)
+
+
+def confirm_take_over(journal: Journal, run_id: str, args: argparse.Namespace) -> None:
+    """A lock whose holder is gone is taken over only once the operator says so.
+
+    On a terminal we ask (default no); otherwise ``--take-over`` is the confirmation. A live
+    holder is refused by the lock itself (with who holds it), asked or not.
+    """
+    import sys
+
+    from deploytui.journal.locks import RunLock, RunLocked
+
+    holder = RunLock(journal, run_id).holder()
+    if holder is not None and holder.alive:
+        raise RunLocked(
+            f"run {run_id} is being driven by {holder.describe()}; "
+            f"it can be watched meanwhile with `deploytui watch {run_id}`"
+        )
+    if holder is None or getattr(args, "take_over", False):
+        return  # free, or confirmed on the command line
+    gone = (
+        "that process is gone"
+        if holder.alive is False
+        else "it is on another machine, so deploytui cannot tell whether it still runs"
+    )
+    if not sys.stdin.isatty():
+        what = "was" if holder.alive is False else "is"
+        raise RunLocked(
+            f"run {run_id} {what} being driven by {holder.describe()}; {gone}. "
+            "Resume with --take-over to take the run over"
+        )
+    say(f"run {run_id} was being driven by {holder.describe()}; {gone}.")
+    print("take the run over and continue it? [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = sys.stdin.readline().strip().lower()
+    if answer not in {"y", "yes"}:
+        raise RunLocked(f"run {run_id} left as it is (not taken over)")
+    args.take_over = True
 
 
 def cmd_demo(args: argparse.Namespace) -> int:

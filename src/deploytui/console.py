@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from deploytui.engine.runner import OutputLine
-from deploytui.journal.report import PhaseReport, RunReport, StepReport
+from deploytui.clock import SYSTEM_CLOCK
+from deploytui.engine.messages import OutputLine
 from deploytui.model.events import (
     BREACH_ICON,
     RUN_ICONS,
@@ -22,7 +22,24 @@ from deploytui.model.events import (
     RunStatus,
     StepStatus,
 )
+from deploytui.model.hold_step import until_text, waiting_text
 from deploytui.model.values import format_duration
+
+if TYPE_CHECKING:  # `deploytui runs` never parses a playbook: keep the report's imports out
+    from deploytui.journal.report import PhaseReport, RunReport, StepReport
+
+
+def figure_names(monitor: dict[str, Any]) -> set[str]:
+    # Imported on use: the executors package pulls in every step model, which `runs` never needs.
+    from deploytui.executors.monitor_report import figure_names as names
+
+    return names(monitor)
+
+
+def monitor_lines(monitor: dict[str, Any]) -> list[str]:
+    from deploytui.executors.monitor_report import monitor_lines as lines
+
+    return lines(monitor)
 
 
 def short_time(iso: str | None) -> str:
@@ -40,6 +57,10 @@ def run_duration(record: RunRecord) -> str:
 
 def display_status(record: RunRecord, live: bool | None = None) -> str:
     status = record.status
+    if record.held_until and status.resumable:
+        # Parked by a hold (or waiting for it in a live session): say until when.
+        when = waiting_text(record.held_until, SYSTEM_CLOCK.now())
+        return f"{STEP_ICONS[StepStatus.held]} {when}"
     if status == RunStatus.running and live is False:
         status = RunStatus.interrupted
     return f"{RUN_ICONS[status]} {status.value.replace('_', ' ')}"
@@ -77,9 +98,16 @@ class ProgressPrinter:
                 if data.get("reason"):
                     line += f": {data['reason']}"
                 self._print(line)
+                monitor = (data.get("details") or {}).get("monitor")
+                figures = figure_names(monitor) if isinstance(monitor, dict) else set()
                 for value in data.get("values", []):
+                    if value.get("field") in figures and not value.get("breach"):
+                        continue  # shown once per signal below
                     mark = f"  {BREACH_ICON} {value['breach']}" if value.get("breach") else ""
                     self._print(f"  {value['label']}: {value['display']}{mark}")
+                if isinstance(monitor, dict):
+                    for text in monitor_lines(monitor):
+                        self._print(f"  {text}")
                 if data.get("signoff"):
                     signoff = data["signoff"]
                     self._print(f"  signed as {signoff['role']} by {signoff['name']}")
@@ -92,6 +120,10 @@ class ProgressPrinter:
                 self._print(f"↺ rollback started: {data.get('reason', '')}")
             case EventType.run_paused:
                 self._print(f"⏸ run paused: {data.get('reason', '')}")
+            case EventType.run_held:
+                when = until_text(str(data.get("until", "")), SYSTEM_CLOCK.now())
+                reason = data.get("reason", "")
+                self._print(f"{STEP_ICONS[StepStatus.held]} {step} held until {when}: {reason}")
             case EventType.run_finished:
                 status = RunStatus(data["status"])
                 self._print(f"{RUN_ICONS[status]} run {status.value.replace('_', ' ')}")
@@ -146,6 +178,8 @@ def _step_lines(step: StepReport) -> list[str]:
     if step.action:
         where = f"  @ {step.where}" if step.where and step.where != "local" else ""
         lines.append(f"        {step.action}{where}")
+    if step.status == StepStatus.held and step.held_until:
+        lines.append(f"        held: {waiting_text(step.held_until, SYSTEM_CLOCK.now())}")
     if (
         step.status in {StepStatus.skipped, StepStatus.failed, StepStatus.interrupted}
         and step.reason
@@ -158,9 +192,21 @@ def _step_lines(step: StepReport) -> list[str]:
     for decision in step.decisions:
         if decision["action"] in {"retry", "rerun"}:
             lines.append(f"        {decision['action']}: {decision.get('reason') or 'by operator'}")
+        elif decision["action"] == "continue":  # released from a hold before its time
+            lines.append(f"        continued early: {decision.get('reason') or 'by operator'}")
+    hold = step.details.get("hold") if isinstance(step.details, dict) else None
+    if isinstance(hold, dict) and hold.get("until"):
+        until = until_text(str(hold["until"]), SYSTEM_CLOCK.now())
+        lines.append(f"        held until {until} ({hold.get('released', 'released')})")
+    monitor = step.details.get("monitor") if isinstance(step.details, dict) else None
+    figures = figure_names(monitor) if isinstance(monitor, dict) else set()
     for value in step.values:
+        if value.get("field") in figures and not value.get("breach"):
+            continue  # a watch's figures read better as one line per signal, below
         mark = f"   {BREACH_ICON} {value['breach']}" if value.get("breach") else ""
         lines.append(f"        {value['label']}: {value['display']}{mark}")
+    if isinstance(monitor, dict):
+        lines.extend(f"        {line}" for line in monitor_lines(monitor))
     lines.extend(_host_lines(step.details.get("hosts") or []))
     if step.signoff:
         lines.append(
@@ -212,6 +258,19 @@ def _phase_lines(phase: PhaseReport) -> list[str]:
     return lines
 
 
+def _notification_line(item: dict[str, Any]) -> str:
+    """``✓ ops · run_started · 01:02 (2 attempts)`` or ``✗ ops · step_failed · reason``."""
+    icon = "✓" if item.get("ok") else "✗"
+    attempts = item.get("attempts")
+    tail = f" ({attempts} attempts)" if isinstance(attempts, int) and attempts > 1 else ""
+    if not item.get("ok"):
+        tail = f" · {item.get('error') or 'not delivered'}"
+    return (
+        f"  {icon} {item.get('channel', '?')} · {item.get('event', '?')} · "
+        f"{short_time(item.get('at'))}{tail}"
+    )
+
+
 def show_text(report: RunReport, live: bool | None = None) -> str:
     record = report.run
     finished = (
@@ -244,5 +303,11 @@ def show_text(report: RunReport, live: bool | None = None) -> str:
     if report.breaches:
         lines += ["", "target breaches:"]
         lines += [f"  {BREACH_ICON} {item['label']}: {item['breach']}" for item in report.breaches]
+    if report.notifications:
+        lines += ["", "notifications:"]
+        lines += [_notification_line(item) for item in report.notifications]
+    if report.notices:
+        lines += ["", "notices:"]
+        lines += [f"  ! {text}" for text in report.notices]
     lines += ["", f"journal: {report.chain_message}" + ("" if report.chain_ok else "  ✗ TAMPERED")]
     return "\n".join(lines)

@@ -19,6 +19,20 @@ class SecretError(Exception):
     """A secret cannot be read or written; the message says what to do."""
 
 
+# Every value this process has read, so last-resort paths (the internal-error log and message)
+# can mask them too: an unexpected exception may carry a URI or command with a secret in it.
+_resolved: set[str] = set()
+
+
+def mask_resolved(text: str) -> str:
+    """``text`` with every secret this process has read masked (all its encodings)."""
+    if not _resolved:
+        return text
+    from deploytui.engine.masking import Masker
+
+    return Masker(_resolved)(text)
+
+
 def env_name(name: str) -> str:
     return ENV_PREFIX + name.upper()
 
@@ -88,6 +102,7 @@ def resolve_secrets(names: Iterable[str]) -> dict[str, str]:
             missing.append(name)
         else:
             found[name] = value
+            _resolved.add(value)
     if missing:
         hints = ", ".join(f"deploytui secrets set {name}" for name in missing)
         envs = ", ".join(env_name(name) for name in missing)

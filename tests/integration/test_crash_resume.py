@@ -179,6 +179,12 @@ def test_sigkill_mid_step_then_resume_completes_every_step_once(
     listed = cli("--journal", str(journal), "runs", "--status", "interrupted")
     assert run_id in listed.stdout and "⏸ interrupted" in listed.stdout
 
+    # The dead driver's lock is taken over only when confirmed (no terminal: --take-over).
+    refused = cli(
+        "--journal", str(journal), "resume", run_id, "--headless", "--answers",
+        str(files["answers"]),
+    )  # fmt: skip
+    assert refused.returncode == 1 and "process is gone" in refused.stderr
     resumed = cli(
         "--journal",
         str(journal),
@@ -187,6 +193,7 @@ def test_sigkill_mid_step_then_resume_completes_every_step_once(
         "--headless",
         "--answers",
         str(files["answers"]),
+        "--take-over",
     )
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     found = assert_completed_exactly_once(journal, run_id, files["playbook"])
@@ -291,7 +298,10 @@ def test_demo_killed_at_a_step_boundary_resumes_to_completion(
     finally:
         process.communicate(timeout=30)
     run_id = the_run(journal)
-    resumed = cli("--journal", str(journal), "demo", "--resume", run_id, "--headless", timeout=120)
+    resumed = cli(
+        "--journal", str(journal), "demo", "--resume", run_id, "--headless", "--take-over",
+        timeout=120,
+    )  # fmt: skip
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert_completed_exactly_once(journal, run_id, bundled_playbook())
     values = {

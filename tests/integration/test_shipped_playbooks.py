@@ -223,6 +223,9 @@ def _overrides(loaded_vars: dict[str, Any], tmp_path: Path, http_url: str) -> di
         "staging_url": http_url,
         "app_url": http_url,
         "env_file": str(env_file),
+        # A rehearsal watches for seconds: the monitor step reads the loopback server.
+        "watch_duration": "4s",
+        "watch_interval": "1s",
     }
     return {key: value for key, value in wanted.items() if key in loaded_vars}
 

@@ -6,6 +6,7 @@ timeout only turns a hang into a readable failure, nothing asserts on time.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -14,6 +15,7 @@ from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.widgets import Input
 
+from deploytui.clock import ManualClock
 from deploytui.journal import Journal
 from deploytui.journal.report import load_run_playbook
 from deploytui.ui.app import DeployApp
@@ -129,3 +131,28 @@ async def wait_exit(pilot: Pilot[object]) -> int:
     app = pilot.app
     await wait_for(pilot, lambda: app.return_code is not None, "the app to exit")
     return int(app.return_code or 0)
+
+
+class GatedClock(ManualClock):
+    """A manual clock whose ``sleep`` waits until the test lets time run that far."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start)
+        self._gate = threading.Condition()
+        self._limit = self.monotonic()
+
+    def allow(self, seconds: float) -> None:
+        with self._gate:
+            self._limit += seconds
+            self._gate.notify_all()
+
+    def sleep(self, seconds: float, cancelled: threading.Event | None = None) -> bool:
+        with self._gate:
+            while self.monotonic() + seconds > self._limit + 1e-6:
+                if cancelled is not None and cancelled.is_set():
+                    return False
+                self._gate.wait(0.05)
+        if cancelled is not None and cancelled.is_set():
+            return False
+        self.advance(max(0.0, seconds))
+        return True

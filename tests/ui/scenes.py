@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from deploytui.clock import ManualClock
 from deploytui.demo import bundled_answers, bundled_playbook
 from deploytui.demo.service import DemoService
 from deploytui.engine.headless import HeadlessOperator, load_answers
@@ -26,6 +27,7 @@ from deploytui.model.events import Event, EventType
 from deploytui.playbook import load_playbook
 
 BASE = datetime(2026, 3, 14, 1, 0, tzinfo=UTC)
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
 DEMO_URL = "http://127.0.0.1:8080"
 OPERATOR = "ana"
 SIGNER = "Ana Silva"  # the lead's full name, as the demo's answers file signs
@@ -48,9 +50,12 @@ DURATIONS = {
     "deploy_release": 40,
     "version_check": 2,
     "watch": 75,
+    "watch_signals": 12,
     "close_window": 25,
 }
 _LATENCY = re.compile(r"in \d+ ms")
+# A watch's latency readings and figures in its output ("shop_latency 1.85 ms", "p95 2.1 ms").
+_WATCHED_LATENCY = re.compile(r"(latency(?:\s+(?:min|p50|p95|max|last))?\s+)\d+(?:\.\d+)? ms")
 
 
 @dataclass(frozen=True)
@@ -90,27 +95,46 @@ def record_demo_run() -> RawRun:
                 journal, loaded, operator_name=OPERATOR, overrides={"demo_url": service.url}
             )
             operator = HeadlessOperator(load_answers(bundled_answers()), operator_name=OPERATOR)
-            Engine(journal=journal, run_id=run_id, loaded=loaded, operator=operator).run()
+            # A manual clock: the demo's watch samples at exact intervals (same count every time)
+            # and takes no real time; its latency readings are normalised below.
+            Engine(
+                journal=journal,
+                run_id=run_id,
+                loaded=loaded,
+                operator=operator,
+                clock=ManualClock(start=BASE),
+            ).run()
             events = journal.events(run_id)
     return RawRun(events, loaded.text, loaded.sha256, service.url, run_id)
 
 
-def _normalise(value: Any, raw: RawRun, run_id: str, at: str) -> Any:
+def _normalise(value: Any, raw: RawRun, run_id: str, at: str, latency: bool = False) -> Any:
+    """Make measured things constant: the service URL, run id, latencies (a watch's included)."""
+    if isinstance(value, bool):
+        return value
+    if latency and isinstance(value, int | float):
+        return 42.0
     if isinstance(value, str):
         text = value.replace(raw.url, DEMO_URL).replace(raw.run_id, run_id)
+        if latency and _NUMBER.fullmatch(text.strip()):
+            return "42"
+        text = _WATCHED_LATENCY.sub(r"\g<1>42 ms", text)
         return _LATENCY.sub("in 42 ms", text)
     if isinstance(value, dict):
+        # A captured figure of a latency signal ({"field": "shop_latency_p95", ...}).
+        figure = "latency" in str(value.get("field", ""))
         result = {}
         for key, item in value.items():
-            if "latency" in key and isinstance(item, int | float):
-                result[key] = 42.0
+            inner = latency or "latency" in key or (figure and key in {"value", "raw"})
+            if figure and key == "display":
+                result[key] = "42 ms"
             elif key == "at" and isinstance(item, str):
                 result[key] = at[:19] + "+00:00"
             else:
-                result[key] = _normalise(item, raw, run_id, at)
+                result[key] = _normalise(item, raw, run_id, at, inner)
         return result
     if isinstance(value, list):
-        return [_normalise(item, raw, run_id, at) for item in value]
+        return [_normalise(item, raw, run_id, at, latency) for item in value]
     return value
 
 

@@ -23,6 +23,7 @@ from deploytui.ui.screens.home import HomeScreen
 from deploytui.ui.screens.resume import ResumePicker
 from tests.ui.helpers import run_screen, scene_app, type_text, wait_for, wait_question, wait_screen
 from tests.ui.scenes import RawRun, history_journal, write_scene
+from tests.ui.watch_scenes import watch_app, watch_home_app
 
 Before = Callable[[Pilot[object]], Awaitable[None]]
 Build = Callable[[RawRun, Path], DeployApp]
@@ -98,10 +99,10 @@ async def completed(pilot: Pilot[object]) -> None:
     await pilot.pause(0.3)
 
 
-async def home(pilot: Pilot[object]) -> None:
+async def home(pilot: Pilot[object], playbooks: int = 2) -> None:
     screen = await wait_screen(pilot, HomeScreen)
     table = screen.query_one("#playbooks", DataTable)
-    await wait_for(pilot, lambda: table.row_count == 2, "the playbooks")
+    await wait_for(pilot, lambda: table.row_count == playbooks, "the playbooks")
     await pilot.pause(0.3)
 
 
@@ -143,6 +144,65 @@ async def step_output(pilot: Pilot[object]) -> None:
     output = await wait_screen(pilot, OutputScreen)
     log = output.query_one(Log)
     await wait_for(pilot, lambda: log.line_count > 0, "the output")
+    await pilot.pause(0.3)
+
+
+def on_watch(cut: str, *, fire: bool = False) -> Build:
+    def build(raw: RawRun, folder: Path) -> DeployApp:
+        return watch_app(folder, cut=cut, fire=fire)
+
+    return build
+
+
+def on_watch_home(raw: RawRun, folder: Path) -> DeployApp:
+    return watch_home_app(folder)
+
+
+async def mid_watch(pilot: Pilot[object]) -> None:
+    screen = run_screen(pilot.app)  # type: ignore[arg-type]
+    await wait_for(
+        pilot,
+        lambda: screen.monitor is not None and screen.monitor.samples_seen >= 50,
+        "fifty samples",
+    )
+    await pilot.pause(0.3)
+
+
+async def trigger(pilot: Pilot[object]) -> None:
+    from deploytui.ui.dialogs.trigger import TriggerDialog
+
+    await wait_screen(pilot, TriggerDialog)
+    await pilot.pause(0.3)
+
+
+async def hold(pilot: Pilot[object]) -> None:
+    from deploytui.ui.dialogs.hold import HoldDialog
+
+    await wait_screen(pilot, HoldDialog)
+    await pilot.pause(0.3)
+
+
+async def notify_step(pilot: Pilot[object]) -> None:
+    screen = run_screen(pilot.app)  # type: ignore[arg-type]
+    await wait_for(pilot, lambda: screen.shown_step_id == "announce", "the notify step")
+    await pilot.pause(0.3)
+
+
+async def home_one(pilot: Pilot[object]) -> None:
+    await home(pilot, playbooks=1)
+
+
+async def watch_detail(pilot: Pilot[object]) -> None:
+    await home(pilot, playbooks=1)
+    await pilot.press("h")
+    screen = await wait_screen(pilot, HistoryScreen)
+    table = screen.query_one("#runs", DataTable)
+    await wait_for(pilot, lambda: table.row_count == 1, "the run")
+    await pilot.press("enter")
+    detail = await wait_screen(pilot, RunDetailScreen)
+    tree = detail.query_one(Tree)
+    await wait_for(pilot, lambda: len(tree.root.children) > 0, "the timeline")
+    tree.move_cursor(tree.root.children[1].children[0])
     await pilot.pause(0.3)
 
 
@@ -287,6 +347,76 @@ SHOTS: list[Shot] = [
         "A run as a timeline: timings, values, breaches, sign-offs, retries",
     ),
     Shot("step_output", (100, 30), on_history, step_output, "The full output of a step"),
+    Shot(
+        "monitor",
+        (100, 30),
+        on_watch("watch"),
+        mid_watch,
+        "A live watch: per signal its state, value, sparkline and thresholds; time left",
+    ),
+    Shot(
+        "monitor_80x24",
+        (80, 24),
+        on_watch("watch"),
+        mid_watch,
+        "The live watch at 80×24",
+    ),
+    Shot(
+        "monitor_120x40",
+        (120, 40),
+        on_watch("watch"),
+        mid_watch,
+        "The live watch at 120×40",
+    ),
+    Shot(
+        "trigger",
+        (100, 30),
+        on_watch("watch", fire=True),
+        trigger,
+        "A rollback trigger fired: what, value against threshold, since when; rollback first",
+    ),
+    Shot(
+        "trigger_80x24",
+        (80, 24),
+        on_watch("watch", fire=True),
+        trigger,
+        "The trigger dialog at 80×24",
+    ),
+    Shot(
+        "hold",
+        (100, 30),
+        on_watch("hold"),
+        hold,
+        "A hold before its time: wait here (live countdown), continue now, or leave it parked",
+    ),
+    Shot(
+        "hold_80x24",
+        (80, 24),
+        on_watch("hold"),
+        hold,
+        "The hold dialog at 80×24",
+    ),
+    Shot(
+        "notify_step",
+        (100, 30),
+        on_watch("notify"),
+        notify_step,
+        "A notify step: its channels and the message as it will be sent (secrets masked)",
+    ),
+    Shot(
+        "home_waiting",
+        (100, 30),
+        on_watch_home,
+        home_one,
+        "Home: a parked run reads 'waiting until 04:00'",
+    ),
+    Shot(
+        "watch_detail",
+        (100, 30),
+        on_watch_home,
+        watch_detail,
+        "History of a watch: figures per signal, crossings, notifications, the parked hold",
+    ),
 ]
 
 

@@ -110,7 +110,7 @@ def test_verify_detects_an_event_rehashed_without_its_successors(
         f"UPDATE events SET data = '{forged}', hash = '{digest}' WHERE run_id='run1' AND seq=2",
     )
     ok, found = journal.verify("run1")
-    assert (ok, found) == (False, "event 3 does not follow event 2 (chain broken)")
+    assert not ok and found.startswith("event 3 does not follow event 2 (chain broken)")
 
 
 def test_captured_values_and_signoffs_are_queryable(journal: Journal) -> None:

@@ -7,6 +7,7 @@ unknown host keys (which the operator may accept) are handled here for every exe
 from __future__ import annotations
 
 import re
+from datetime import UTC
 from typing import Any
 
 from pydantic import ValidationError
@@ -20,6 +21,13 @@ from deploytui.model.events import DecisionAction, EventType
 from deploytui.model.fields import CapturedValue, FieldType
 from deploytui.model.steps import AutomatedStep
 from deploytui.playbook.templating import TemplateError
+
+
+def monitor_trigger(details: dict[str, Any]) -> dict[str, Any] | None:
+    """The rollback trigger a monitor reported (``details["monitor"]["triggered"]``), if any."""
+    monitor = details.get("monitor") if isinstance(details, dict) else None
+    triggered = monitor.get("triggered") if isinstance(monitor, dict) else None
+    return triggered if isinstance(triggered, dict) and triggered else None
 
 
 class AutomatedSteps(EngineParts):
@@ -54,6 +62,7 @@ class AutomatedSteps(EngineParts):
             cancelled=self._cancel,
             record=lambda type_, data: self._record(step, attempt, type_, data),
             history=self._records_so_far(step),
+            resources={"notifications": self.notifications},
             clock=self.clock,
         )
         try:
@@ -88,6 +97,13 @@ class AutomatedSteps(EngineParts):
             return
         if not result.ok:
             self._fail(step, attempt, began, result.reason or "the step failed", details, typed)
+            return
+        if result.park_until is not None:
+            # Not finished: a long watch between checkpoints. Park the run (engine/holds.py);
+            # the next attempt continues from ExecContext.history.
+            until = result.park_until
+            until = until.replace(tzinfo=UTC) if until.tzinfo is None else until
+            self.park(step, attempt, until, result.reason or "until the next checkpoint", details)
             return
         values, missing = self._captures(step, recorder, result)
         if missing:

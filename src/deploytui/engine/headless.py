@@ -12,6 +12,8 @@ Answers files are YAML validated like playbooks (file:line:column on errors)::
       optional_check: [{skip: "not needed in staging"}]
     on_failure: abort          # when no decision is left: abort | stop | rollback
     on_interrupted: rerun      # rerun | stop | {mark_done: "note"}
+    holds:                     # a hold reached (or resumed) before its time; default leave
+      overnight: wait          # wait | leave | continue | {continue: "reason"} | abort
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from __future__ import annotations
 import difflib
 from collections import defaultdict
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator
 
+from deploytui.clock import SYSTEM_CLOCK
 from deploytui.engine.operator import Decision, Failure, GateResult, StepView
 from deploytui.executors.base import HostKey
 from deploytui.model.events import DecisionAction
 from deploytui.model.fields import CapturedValue
+from deploytui.model.hold_step import until_text
 from deploytui.model.steps import GateStep, InputStep, SignoffStep, StepBase
 from deploytui.playbook.loader import PlaybookError, Problem, read_text, sentence_for_error
 from deploytui.playbook.safe_yaml import YamlProblem, load_yaml
@@ -42,6 +47,34 @@ def _action(name: Any) -> DecisionAction:
         return DecisionAction(str(name))
     except ValueError:
         raise ValueError(f"'{name}' is not a decision; {_DECISION_HELP}") from None
+
+
+_HOLD_HELP = 'a hold answer is wait, leave, continue or {continue: "reason"} (also abort, rollback)'
+
+
+def _as_hold_decision(item: Any) -> Decision:
+    """``leave`` keeps the run parked (stop); ``continue`` goes on early with a reason."""
+    if isinstance(item, Decision):
+        return item
+    if isinstance(item, str) and item in {"leave", "stop"}:
+        return Decision(action=DecisionAction.stop, reason="the answers file says leave")
+    if isinstance(item, str) and item == "continue":
+        return Decision(action=DecisionAction.continue_, reason="the answers file says continue")
+    if isinstance(item, dict) and len(item) == 1 and "continue" in item:
+        reason = str(item["continue"] or "").strip() or "the answers file says continue"
+        return Decision(action=DecisionAction.continue_, reason=reason)
+    try:
+        decision = _as_decision(item)
+    except ValueError:
+        raise ValueError(_HOLD_HELP) from None
+    if decision.action not in {
+        DecisionAction.wait,
+        DecisionAction.abort,
+        DecisionAction.rollback,
+        DecisionAction.skip,
+    }:
+        raise ValueError(_HOLD_HELP)
+    return decision
 
 
 def _as_decision(item: Any) -> Decision:
@@ -70,6 +103,11 @@ class Answers(BaseModel):
         default_factory=list, description="Fingerprints (SHA256:...) the rehearsal may accept."
     )
     on_interrupted: Decision = Field(default_factory=lambda: Decision(action=DecisionAction.rerun))
+    holds: dict[str, Annotated[Decision, BeforeValidator(_as_hold_decision)]] = Field(
+        default_factory=dict,
+        description="Per hold step id: wait, leave (the default) or continue, when a hold is "
+        "reached or resumed before its time.",
+    )
 
     @field_validator("inputs", mode="before")
     @classmethod
@@ -219,6 +257,14 @@ class HeadlessOperator:
         self.say(f"  host key of {key.host}:{key.port} {key.key_type} {key.fingerprint} {verb}")
         return accepted
 
+    def on_hold(self, step: StepBase, view: StepView, until: datetime) -> Decision:
+        decision = self.answers.holds.get(step.id) or Decision(
+            action=DecisionAction.stop, reason="leave (no answer under 'holds:')"
+        )
+        when = until_text(until, SYSTEM_CLOCK.now())
+        self.say(f"  ⏳ {step.id} is held until {when}: {_HOLD_WORDS[decision.action]}")
+        return decision
+
     def on_interrupted(self, step: StepBase, view: StepView) -> Decision:
         # Only an interruption answer (rerun, mark_done) is taken from the step's queue here; a
         # retry or skip meant for a failure stays queued for that failure.
@@ -231,3 +277,11 @@ class HeadlessOperator:
 
 
 _INTERRUPTION_ACTIONS = {DecisionAction.rerun, DecisionAction.mark_done}
+_HOLD_WORDS = {
+    DecisionAction.stop: "leaving it parked",
+    DecisionAction.wait: "waiting here",
+    DecisionAction.continue_: "continuing now (answers file)",
+    DecisionAction.abort: "aborting (answers file)",
+    DecisionAction.rollback: "rolling back (answers file)",
+    DecisionAction.skip: "skipping it (answers file)",
+}

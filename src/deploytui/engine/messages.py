@@ -29,6 +29,8 @@ class RunOutcome(BaseModel):
     run_id: str
     status: RunStatus
     message: str = ""
+    # A parked run (a hold): the ISO UTC time it waits for; the message says it in local time.
+    held_until: str | None = None
 
 
 class RunStopped(Exception):

@@ -7,7 +7,8 @@ with a ``Decision`` (skip with a reason, abort, roll back, or stop = leave the r
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -28,7 +29,7 @@ class Decision(BaseModel):
     @model_validator(mode="after")
     def _reason_when_needed(self) -> Decision:
         if (
-            self.action in {DecisionAction.skip, DecisionAction.mark_done}
+            self.action in {DecisionAction.skip, DecisionAction.mark_done, DecisionAction.continue_}
             and not self.reason.strip()
         ):
             raise ValueError(f"{self.action.value} needs a reason")
@@ -66,6 +67,9 @@ class Failure(BaseModel):
     reason: str
     attempt: int
     can_rollback: bool
+    # A monitor's rollback trigger (details["monitor"]["triggered"]: signal, value, threshold,
+    # t) when the failure is one: the UI offers the rollback loudly.
+    trigger: dict[str, Any] | None = None
 
 
 class GateResult(BaseModel):
@@ -98,6 +102,16 @@ class Operator(Protocol):
     def on_failure(self, step: StepBase, view: StepView, failure: Failure) -> Decision: ...
 
     def on_interrupted(self, step: StepBase, view: StepView) -> Decision: ...
+
+    def on_hold(self, step: StepBase, view: StepView, until: datetime) -> Decision:
+        """The run is parked until ``until`` (aware UTC) and that time has not come yet.
+
+        Asked when a hold (or a watch's checkpoint) is reached and when a parked run is resumed
+        early. Answer ``wait`` (stay, the engine sleeps until then; a stop ends the wait),
+        ``continue_`` with a reason (go on now), ``stop`` (leave it parked, resume later), or
+        ``abort`` / ``rollback`` / ``skip`` as for any step.
+        """
+        ...
 
     def confirm_host_key(self, step: StepBase, view: StepView, key: HostKey) -> bool:
         """Accept a host key that known_hosts does not have (journaled with its fingerprint).

@@ -7,7 +7,8 @@ the attributes and methods they share, so each handler module reads on its own a
 from __future__ import annotations
 
 import threading
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from deploytui.clock import Clock
 from deploytui.engine.masking import Masker
@@ -21,6 +22,9 @@ from deploytui.model.fields import CapturedValue
 from deploytui.model.playbook import Targets
 from deploytui.model.steps import StepBase
 
+if TYPE_CHECKING:
+    from deploytui.engine.notifications import NotificationHub
+
 
 class EngineParts:
     journal: Journal
@@ -32,6 +36,7 @@ class EngineParts:
     executors: ExecutorSet
     shown_targets: Targets
     clock: Clock
+    notifications: NotificationHub
     _cancel: threading.Event
     _stop_requested: threading.Event
 
@@ -62,6 +67,17 @@ class EngineParts:
         raise NotImplementedError
 
     def _interject(self, step: StepBase, reply: Decision | None) -> None:
+        raise NotImplementedError
+
+    def park(
+        self,
+        step: StepBase,
+        attempt: int,
+        until: datetime,
+        reason: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """Park the run until ``until`` (engine/holds.py)."""
         raise NotImplementedError
 
     def _masked_value(self, value: CapturedValue) -> CapturedValue:

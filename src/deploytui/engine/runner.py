@@ -17,11 +17,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from deploytui.clock import SYSTEM_CLOCK, Clock
-from deploytui.engine.automated_steps import AutomatedSteps
+from deploytui.engine.automated_steps import AutomatedSteps, monitor_trigger
 from deploytui.engine.describe import describe_action
+from deploytui.engine.holds import Holds
 from deploytui.engine.manual_steps import ManualSteps
 from deploytui.engine.masking import Masker
 from deploytui.engine.messages import Listener, OutputLine, RunOutcome, RunStopped, StepSettled
+from deploytui.engine.notifications import NotificationHub
 from deploytui.engine.operator import Decision, Failure, Operator, StepView
 from deploytui.executors import ExecutorSet
 from deploytui.executors.base import CANCELLED
@@ -30,6 +32,7 @@ from deploytui.journal.state import RunState
 from deploytui.journal.store import Journal, PendingEvent
 from deploytui.model.events import DecisionAction, Event, EventType, RunStatus, StepStatus
 from deploytui.model.fields import CapturedValue
+from deploytui.model.hold_step import HoldStep
 from deploytui.model.playbook import ROLLBACK_PHASE_ID
 from deploytui.model.steps import (
     AutomatedStep,
@@ -48,7 +51,7 @@ def new_run_id() -> str:
     return os.urandom(4).hex()
 
 
-class Engine(ManualSteps, AutomatedSteps):
+class Engine(ManualSteps, AutomatedSteps, Holds):
     """Drives one run of one playbook."""
 
     def __init__(
@@ -86,6 +89,7 @@ class Engine(ManualSteps, AutomatedSteps):
         self._cancel = threading.Event()
         self._stop_requested = threading.Event()
         self._lock = RunLock(journal, run_id)
+        self.notifications = NotificationHub.for_engine(self)  # webhook hooks, notify steps
 
     # -- control from other threads ------------------------------------------------------------
 
@@ -114,6 +118,7 @@ class Engine(ManualSteps, AutomatedSteps):
         for event in events:
             self.state.apply(event)
             self.listener(event)
+            self.notifications.observe(event)
 
     # -- the loop ------------------------------------------------------------------------------
 
@@ -129,16 +134,28 @@ class Engine(ManualSteps, AutomatedSteps):
         try:
             if resume_data is not None:
                 self._append(EventType.run_resumed, data=resume_data)
+            self.notifications.run_began(self.state)
             return self._loop()
         except RunStopped as stop:
             self._append(EventType.run_paused, data={"reason": stop.reason})
-            return RunOutcome(run_id=self.run_id, status=RunStatus.waiting, message=stop.reason)
+            return RunOutcome(
+                run_id=self.run_id,
+                status=RunStatus.waiting,
+                message=stop.reason,
+                held_until=self.state.held_until,
+            )
         finally:
-            self._lock.release()
-            self.executors.close()
+            try:  # a bounded wait for webhook deliveries; their outcomes are journaled
+                if pending := self.notifications.finish():
+                    self._append_many(pending)
+            finally:
+                self._lock.release()
+                self.executors.close()
 
     def _loop(self) -> RunOutcome:
         while True:
+            if pending := self.notifications.drain():  # webhook outcomes since the last step
+                self._append_many(pending)
             if self._stop_requested.is_set():
                 raise RunStopped("stopped by the operator")
             if self.state.finished:
@@ -151,6 +168,8 @@ class Engine(ManualSteps, AutomatedSteps):
             try:
                 if step_state.status == StepStatus.interrupted and step.automated:
                     self._handle_interrupted(step)
+                elif step_state.status == StepStatus.held:
+                    self._handle_held(step)  # parked until a time (engine/holds.py)
                 elif step_state.status == StepStatus.failed:
                     self._handle_failure(step, step_state.reason or "the step failed")
                 else:
@@ -182,6 +201,9 @@ class Engine(ManualSteps, AutomatedSteps):
     def render(self, step: StepBase, *, mask: bool) -> StepBase:
         """The step with every template substituted (secrets masked when ``mask``)."""
         raw = step.model_dump(by_alias=True, exclude_unset=False, mode="json")
+        if raw.get("estimate") is not None:
+            # Stored in seconds; a bare number would be read back as minutes.
+            raw["estimate"] = f"{raw['estimate']}s"
         rendered = render_data(raw, self.context(), shell_keys={"command"}, mask=mask)
         return type(step).model_validate(rendered)
 
@@ -218,10 +240,12 @@ class Engine(ManualSteps, AutomatedSteps):
 
     # -- decisions -----------------------------------------------------------------------------
 
-    def _apply_decision(self, step: StepBase, decision: Decision) -> None:
-        """Journal a decision and its consequence together."""
+    def _apply_decision(
+        self, step: StepBase, decision: Decision, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Journal a decision (with ``extra`` data) and its consequence together."""
         action = decision.action
-        data = {"action": action.value, "reason": self.mask(decision.reason)}
+        data = {"action": action.value, "reason": self.mask(decision.reason), **(extra or {})}
         pending = [PendingEvent(type=EventType.decision, step_id=step.id, data=data)]
         if action == DecisionAction.stop:
             raise RunStopped(decision.reason or "stopped by the operator")
@@ -279,6 +303,19 @@ class Engine(ManualSteps, AutomatedSteps):
 
     def _handle_failure(self, step: StepBase, reason: str) -> None:
         policy = step.on_failure
+        trigger = monitor_trigger(self.state.steps[step.id].details)
+        if (
+            trigger
+            and str(getattr(step, "on_trigger", "ask")) == "rollback"
+            and self._can_rollback()
+        ):
+            # The playbook opted in explicitly: a rollback trigger starts the rollback unasked.
+            self._apply_decision(
+                step,
+                Decision(action=DecisionAction.rollback, reason=f"on_trigger: rollback ({reason})"),
+                extra={"automatic": True, "trigger": trigger},
+            )
+            return
         if policy == OnFailure.abort:
             decision = Decision(action=DecisionAction.abort, reason=f"on_failure: abort ({reason})")
         elif policy == OnFailure.skip:
@@ -290,6 +327,7 @@ class Engine(ManualSteps, AutomatedSteps):
                 reason=reason,
                 attempt=self.state.steps[step.id].attempts,
                 can_rollback=self._can_rollback(),
+                trigger=trigger,
             )
             decision = self.operator.on_failure(step, self.view(step), failure)
             if decision.action == DecisionAction.rollback and not failure.can_rollback:
@@ -336,6 +374,9 @@ class Engine(ManualSteps, AutomatedSteps):
         self._append(EventType.step_finished, step_id=step.id, attempt=attempt, data=payload)
 
     def _execute(self, step: StepBase) -> None:
+        if isinstance(step, HoldStep):
+            self._execute_hold(step)
+            return
         if isinstance(step, AutomatedStep):
             self._execute_automated(step)
             return
@@ -362,8 +403,12 @@ class Engine(ManualSteps, AutomatedSteps):
         self._append(EventType.step_finished, step_id=step.id, attempt=attempt, data=data)
         if reason.endswith(CANCELLED) or not isinstance(step, AutomatedStep):
             return
+        if monitor_trigger(details):
+            return  # a rollback trigger is not a flaky failure: never retried automatically
         automatic_retries = sum(
-            1 for item in self.state.steps[step.id].decisions if item.get("automatic")
+            1
+            for item in self.state.steps[step.id].decisions
+            if item.get("automatic") and item.get("action") == DecisionAction.retry.value
         )
         if automatic_retries < step.retries:
             time.sleep(step.retry_delay)

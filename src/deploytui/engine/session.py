@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from deploytui.journal.report import load_run_playbook
-from deploytui.journal.store import Journal
+from deploytui.journal.store import Journal, JournalError
 from deploytui.playbook.loader import LoadedPlaybook, TargetsFile, parse_playbook
 
 
@@ -41,6 +41,14 @@ def prepare_resume(
     targets file it was started with, as journaled.
     """
     record = journal.run(run_id)
+    # A journal edited or damaged outside deploytui cannot be trusted to say what already ran
+    # (a deleted result would re-run its step): refuse before executing anything.
+    ok, problem = journal.verify(run_id)
+    if not ok:
+        raise JournalError(
+            f"run {run_id} cannot be resumed: its journal {journal.path} does not verify "
+            f"({problem}); keep a copy of the file and see 'deploytui verify {run_id}'"
+        )
     loaded, overrides = load_run_playbook(journal, run_id)
     if extra_overrides or targets:
         text, path = journal.snapshot(run_id)

@@ -50,6 +50,18 @@ def _ansible(playbook: Playbook, targets: Targets) -> Executor:
     return AnsibleExecutor(targets)
 
 
+def _notify(playbook: Playbook, targets: Targets) -> Executor:
+    from deploytui.executors.notify import NotifyExecutor
+
+    return NotifyExecutor()
+
+
+def _monitor(playbook: Playbook, targets: Targets) -> Executor:
+    from deploytui.executors.monitor import MonitorExecutor
+
+    return MonitorExecutor(targets)
+
+
 # Step kind → factory. Remote kinds (ssh, mongo) register here beside these.
 FACTORIES: dict[str, ExecutorFactory] = {
     "local": _local,
@@ -58,6 +70,8 @@ FACTORIES: dict[str, ExecutorFactory] = {
     "tls_cert": _tls_cert,
     "mongo": _mongo,
     "ansible": _ansible,
+    "notify": _notify,
+    "monitor": _monitor,
 }
 
 

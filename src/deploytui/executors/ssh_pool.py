@@ -11,6 +11,7 @@ key unknown or changed).
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import socket
 import threading
@@ -30,6 +31,11 @@ from deploytui.model.playbook import SshHost, Targets
 from deploytui.model.values import format_duration
 
 KEEPALIVE_SECONDS = 30
+
+# paramiko logs transport errors ("Exception (client): Error reading SSH protocol banner") through
+# logging's last-resort handler, i.e. onto the operator's terminal and over the TUI. Every failure
+# already becomes a sentence in the step's reason, so its log records are not shown.
+logging.getLogger("paramiko").addHandler(logging.NullHandler())
 
 
 class SshFailure(Exception):
@@ -77,10 +83,24 @@ class ConnectionPool:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         self._connected_before: set[str] = set()
+        self._private_keys: dict[str, paramiko.PKey | None] = {}
 
     def _lock_for(self, name: str) -> threading.Lock:
         with self._guard:
             return self._locks.setdefault(name, threading.Lock())
+
+    def _private_key(self, key_file: str) -> paramiko.PKey | None:
+        """The key in ``key_file``, read once per run: a fan-out over 50 hosts sharing one key
+        would otherwise read and parse it 50 times (paramiko tries each key type in turn).
+        None when it cannot be loaded here (e.g. a passphrase): then paramiko reads the file
+        itself and its error is explained as before."""
+        with self._guard:
+            if key_file not in self._private_keys:
+                try:
+                    self._private_keys[key_file] = paramiko.PKey.from_path(key_file)
+                except Exception:  # the connect attempt reports the problem in its own words
+                    self._private_keys[key_file] = None
+            return self._private_keys[key_file]
 
     def get(self, name: str, *, _via: tuple[str, ...] = ()) -> Connection:
         """A live connection to target ``name``: the pooled one, or a new one."""
@@ -132,12 +152,14 @@ class ConnectionPool:
             raise SshFailure(f"{where}: {error}", "bad known_hosts") from None
         user = _user(target)
         timeout = target.connect_timeout
+        pkey = self._private_key(key_file) if key_file else None
         try:
             client.connect(
                 hostname=target.host,
                 port=target.port,
                 username=user,
-                key_filename=key_file,
+                pkey=pkey,
+                key_filename=None if pkey is not None else key_file,
                 allow_agent=key_file is None,
                 look_for_keys=key_file is None,
                 timeout=timeout,
@@ -146,7 +168,16 @@ class ConnectionPool:
                 sock=sock,
             )
         except Exception as error:
+            transport = client.get_transport()
+            # TCP connected but no SSH banner came back: a hung host (or not an SSH port).
+            silent = transport is not None and not transport.remote_version
             client.close()
+            if silent and not isinstance(error, paramiko.BadHostKeyException):
+                raise SshFailure(
+                    f"{where}: no SSH answer within {format_duration(timeout)} (the port accepts "
+                    "connections but no SSH server answers: the host may be hung or overloaded)",
+                    "no answer",
+                ) from None
             raise self._explain(error, name, where, target, user, key_file, known_hosts) from None
         transport = client.get_transport()
         if transport is not None:

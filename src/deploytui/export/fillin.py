@@ -165,6 +165,8 @@ def _plan(
             if value.source_line is None and step.kind == "input":
                 loose.append((step, value))  # a field the checklist has no blank for
                 continue
+            if value.source_line is None and step.kind == "monitor":
+                continue  # figures with no blank to fill are listed with the step instead
             if value.source_line and 1 <= value.source_line <= len(lines):
                 target = changes[value.source_line]
                 if BOX.match(lines[value.source_line - 1]) and value.source_line != line:

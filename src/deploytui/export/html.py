@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from html import escape
 
+from deploytui.executors.monitor_report import figure_names, monitor_lines
 from deploytui.export.model import ExportDocument, PhaseOut, StepOut
 from deploytui.export.wording import (
     against,
@@ -71,9 +72,15 @@ def _step_row(step: StepOut) -> str:
     facts = details_text(step.details)
     if facts:
         details.append(_e(facts))
+    monitor = step.details.get("monitor")
+    figures = figure_names(monitor) if isinstance(monitor, dict) else set()
     for value in step.values:
+        if value.field in figures and not value.breach:
+            continue  # a watch's figures: one line per signal below
         text = _e(value_text(value))
         details.append(f'<span class="breach">{text}</span>' if value.breach else text)
+    if isinstance(monitor, dict):
+        details += [_e(line) for line in monitor_lines(monitor)]
     if step.signoff:
         details.append(
             f"✍ signed as <strong>{_e(step.signoff.role)}</strong> by "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from deploytui.executors.monitor_report import figure_names, monitor_lines
 from deploytui.export.model import ExportDocument, PhaseOut, StepOut
 from deploytui.export.wording import (
     against,
@@ -56,7 +57,15 @@ def step_lines(step: StepOut) -> list[str]:
     facts = details_text(step.details)
     if facts:
         details.append(inline(facts))
-    details.extend(inline(value_text(value)) for value in step.values)
+    monitor = step.details.get("monitor")
+    figures = figure_names(monitor) if isinstance(monitor, dict) else set()
+    details.extend(
+        inline(value_text(value))
+        for value in step.values
+        if value.field not in figures or value.breach  # figures: one line per signal below
+    )
+    if isinstance(monitor, dict):
+        details.extend(inline(line) for line in monitor_lines(monitor))
     if step.signoff:
         details.append(
             f"✍ signed as **{inline(step.signoff.role)}** by {inline(step.signoff.name)} "

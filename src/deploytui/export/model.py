@@ -37,6 +37,7 @@ OUTCOME_WORDS: dict[StepStatus, str] = {
     StepStatus.interrupted: "interrupted",
     StepStatus.running: "running",
     StepStatus.pending: "not reached",
+    StepStatus.held: "held",
 }
 
 
@@ -179,6 +180,9 @@ class ExportDocument(BaseModel):
 def _step(report: StepReport, phase_id: str, playbook: Playbook) -> StepOut:
     step = playbook.step(report.step_id)
     fields = {field.id: field for field in step.fields} if isinstance(step, InputStep) else {}
+    figure_fields = getattr(step, "figure_fields", None)
+    if callable(figure_fields):  # a monitor's figures, with targets and the blanks they fill
+        fields = {field.id: field for field in figure_fields()}
     values = []
     for item in report.values:
         field = fields.get(item["field"])

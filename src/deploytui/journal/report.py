@@ -37,6 +37,8 @@ class StepReport(BaseModel):
     finished_at: str | None
     action: str | None = None
     where: str | None = None
+    # While parked (status held): the ISO UTC time the step waits for.
+    held_until: str | None = None
 
 
 class PhaseReport(BaseModel):
@@ -53,6 +55,8 @@ class PhaseReport(BaseModel):
             return StepStatus.failed
         if StepStatus.interrupted in statuses:
             return StepStatus.interrupted
+        if StepStatus.held in statuses:
+            return StepStatus.held
         if StepStatus.running in statuses:
             return StepStatus.running
         if statuses <= {StepStatus.skipped}:
@@ -79,6 +83,7 @@ class RunReport(BaseModel):
     chain_ok: bool
     chain_message: str
     notices: list[str]
+    notifications: list[dict[str, Any]] = []
 
 
 def load_run_playbook(journal: Journal, run_id: str) -> tuple[LoadedPlaybook, dict[str, str]]:
@@ -128,11 +133,29 @@ def _titled(text: str, state: RunState, record: RunRecord) -> str:
         return text
 
 
+def _with_watch(step: Any, details: dict[str, Any], events: list[Any]) -> dict[str, Any]:
+    """A monitor step without a result yet (running, parked, cut off) still shows its figures,
+    rebuilt from the samples it journaled."""
+    if getattr(step, "kind", None) != "monitor" or "monitor" in details:
+        return details
+    from deploytui.executors.monitor_eval import summary_from_records
+
+    records = [
+        {"type": event.type.value, "data": event.data}
+        for event in events
+        if event.step_id == step.id
+        and event.type in {EventType.monitor_sample, EventType.monitor_crossing}
+    ]
+    summary = summary_from_records(step, records) if records else None
+    return {**details, "monitor": summary} if summary else details
+
+
 def build_report(journal: Journal, run_id: str) -> RunReport:
     record = journal.run(run_id)
     loaded, _ = load_run_playbook(journal, run_id)
     playbook = loaded.playbook
-    state = RunState.from_events(run_id, playbook, journal.events(run_id, include_output=False))
+    events = journal.events(run_id, include_output=False)
+    state = RunState.from_events(run_id, playbook, events)
     if not record.status.resumable:
         state.resolve_interrupted()
     ok, message = journal.verify(run_id)
@@ -153,12 +176,13 @@ def build_report(journal: Journal, run_id: str) -> RunReport:
             signoff=st.signoff,
             decisions=st.decisions,
             failures=st.failures,
-            details=st.details,
+            details=_with_watch(step, st.details, events),
             marked_done=st.marked_done,
             started_at=st.started_at,
             finished_at=st.finished_at,
             action=st.action,
             where=st.where,
+            held_until=st.held_until,
         )
 
     phases = [
@@ -195,4 +219,5 @@ def build_report(journal: Journal, run_id: str) -> RunReport:
         chain_ok=ok,
         chain_message=message,
         notices=state.notices,
+        notifications=state.notifications,
     )

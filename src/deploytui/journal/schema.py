@@ -1,14 +1,19 @@
 """The journal's schema, applied through sqlite-utils ``Migrations`` so old files upgrade.
 
-Add a new migration function for every change; never edit one that has shipped.
+Add a new migration function for every change; never edit one that has shipped. sqlite-utils is
+imported only when a migration is pending (``journal/connection.py`` says why).
 """
 
 from __future__ import annotations
 
-from sqlite_utils import Database
-from sqlite_utils.migrations import Migrations
+from typing import TYPE_CHECKING
 
-migrations = Migrations("deploytui")
+from deploytui.journal.connection import LazyMigrations
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+migrations = LazyMigrations("deploytui")
 
 
 @migrations()
@@ -84,3 +89,10 @@ def m001_initial(db: Database) -> None:
         );
         """
     )
+
+
+@migrations()
+def m002_held_until(db: Database) -> None:
+    # A parked run's checkpoint time (ISO UTC), so `runs` and the home screen can say
+    # "waiting until 04:00" without replaying events. Cleared when the run moves on.
+    db.execute("ALTER TABLE runs ADD COLUMN held_until TEXT")

@@ -33,6 +33,8 @@ class StepState:
     marked_done: bool = False
     action: str | None = None
     where: str | None = None
+    # While ``held``: the ISO UTC time the step is parked until (journaled by run_held).
+    held_until: str | None = None
 
     @property
     def done(self) -> bool:
@@ -55,6 +57,10 @@ class RunState:
     last_seq: int = 0
     overrides: dict[str, str] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    # A parked run: the ISO UTC time it waits for and why (cleared when the run moves on).
+    held_until: str | None = None
+    held_reason: str = ""
 
     @classmethod
     def empty(cls, run_id: str, playbook: Playbook) -> RunState:
@@ -108,11 +114,23 @@ class RunState:
             case EventType.run_finished:
                 self.status = RunStatus(data["status"])
                 self.finished_at = event.at
+                self.held_until = None
+            case EventType.run_held:
+                # A hold (or a watch between checkpoints) parked the run: nothing is lost if the
+                # process ends now, because the time is in the journal, not in memory.
+                self.status = RunStatus.waiting
+                self.held_until = str(data["until"])
+                self.held_reason = str(data.get("reason", ""))
+                if step:
+                    step.status = StepStatus.held
+                    step.held_until = self.held_until
             case EventType.rollback_started:
                 self.rolling_back = True
                 self.rollback_reason = data.get("reason", "")
             case EventType.notice:
                 self.notices.append(data.get("text", ""))
+            case EventType.notification:
+                self.notifications.append({**data, "at": event.at})
             case EventType.step_started if step:
                 step.status = StepStatus.running
                 step.attempts = event.attempt or step.attempts + 1
@@ -120,16 +138,29 @@ class RunState:
                 step.finished_at = None
                 step.action = data.get("action") or step.action
                 step.where = data.get("where") or step.where
+                step.held_until = self.held_until = None
+                if self.status == RunStatus.waiting:  # a parked step released in-process
+                    self.status = RunStatus.running
             case EventType.step_interrupted if step:
                 step.status = StepStatus.interrupted
                 step.reason = data.get("reason")
             case EventType.step_finished if step:
                 self._finish(step, event)
+                step.held_until = self.held_until = None
+                if self.status == RunStatus.waiting:  # a held step settled in-process
+                    self.status = RunStatus.running
             case EventType.decision if step:
                 step.decisions.append({"at": event.at, **data})
                 action = DecisionAction(data["action"])
                 if action in {DecisionAction.retry, DecisionAction.rerun}:
                     step.status = StepStatus.pending
+                if action in {DecisionAction.wait, DecisionAction.continue_}:
+                    self.status = RunStatus.running  # the operator is here, the run goes on
+                if action == DecisionAction.continue_ and step.status == StepStatus.held:
+                    # Released early: the step runs (a watch's next checkpoint) or finishes
+                    # (a hold) at once; it is no longer parked.
+                    step.status = StepStatus.pending
+                    step.held_until = self.held_until = None
             case _:
                 pass
 

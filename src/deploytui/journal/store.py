@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
-from sqlite_utils import Database
 
+from deploytui.journal.connection import Database
 from deploytui.journal.hashing import GENESIS, canonical, event_hash
 from deploytui.journal.schema import migrations
 from deploytui.model.events import Event, EventType, RunRecord, RunStatus
@@ -33,8 +33,34 @@ _STATUS_OF_EVENT: dict[EventType, RunStatus] = {
 }
 _RUN_COLUMNS = (
     "id, playbook_name, playbook_version, playbook_path, playbook_sha256, operator, host, status, "
-    "started_at, updated_at, finished_at, current_step, event_count"
+    "started_at, updated_at, finished_at, current_step, event_count, held_until"
 )
+
+
+# Fault injection for the crash-anywhere tests (tests/integration/test_fault_injection.py):
+# with DEPLOYTUI_FAULT_KILL_AFTER_EVENT=K the process SIGKILLs itself right after the transaction
+# holding the K-th event it appended has committed. The variable is read once per process (on the
+# first append, so forked children read their own); unset, an append pays one comparison.
+FAULT_KILL_ENV = "DEPLOYTUI_FAULT_KILL_AFTER_EVENT"
+_fault: dict[str, int | None] = {}
+
+
+def _after_commit(appended: int) -> None:
+    """Count this process's committed events and die after the K-th one if asked to."""
+    if not _fault:
+        raw = os.environ.get(FAULT_KILL_ENV, "").strip()
+        _fault["kill_after"] = int(raw) if raw.isdigit() else None
+        _fault["count"] = 0
+    if _fault["kill_after"] is None or not appended:
+        return
+    _fault["count"] = (_fault["count"] or 0) + appended
+    if _fault["count"] >= _fault["kill_after"]:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+_RUN_KEYS = tuple(column.strip() for column in _RUN_COLUMNS.split(","))
 
 
 class JournalError(Exception):
@@ -68,10 +94,19 @@ def default_journal_path() -> Path:
     return Path(data_home) / "deploytui" / "journal.db"
 
 
+def _on_read_only_disk(path: Path) -> bool:
+    """Whether the journal's folder is on a file system mounted read-only (SQLite then only
+    says it is "unable to open" the WAL file)."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
 def explain_sqlite_error(error: sqlite3.Error, path: Path) -> str:
     """Turn a sqlite error into a sentence an operator can act on."""
     text = str(error).lower()
-    if "readonly" in text or "read-only" in text:
+    if "readonly" in text or "read-only" in text or _on_read_only_disk(path):
         return f"the journal {path} is read-only: fix its permissions or use --journal PATH"
     if "locked" in text or "busy" in text:
         return f"the journal {path} is locked by another process: close it, then retry"
@@ -87,12 +122,22 @@ def explain_sqlite_error(error: sqlite3.Error, path: Path) -> str:
 class Journal:
     """Append and query events. Thread-safe: one connection guarded by a lock."""
 
-    def __init__(self, path: Path | str, *, clock: Any = None) -> None:
+    def __init__(self, path: Path | str, *, clock: Any = None, read_only: bool = False) -> None:
         self.path = Path(path)
         self._clock = clock or utc_now
         self._lock = threading.RLock()
         self._heads: dict[str, tuple[int, str]] = {}
+        self._appended = 0  # events in the open write transaction (for the fault hook)
         try:
+            if read_only:
+                # `deploytui watch`: SQLite refuses every write on this connection; nothing is
+                # created, migrated or locked, so watching can never disturb the driver.
+                if not self.path.is_file():
+                    raise JournalError(f"there is no journal at {self.path}")
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                connection = sqlite3.connect(uri, uri=True, check_same_thread=False, timeout=5.0)
+                self.db = Database(connection)
+                return
             self.path.parent.mkdir(parents=True, exist_ok=True)
             connection = sqlite3.connect(str(self.path), check_same_thread=False, timeout=5.0)
             self.db = Database(connection)
@@ -118,6 +163,7 @@ class Journal:
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            self._appended = 0
             try:
                 with self.db.atomic():
                     yield self.db.conn
@@ -125,6 +171,8 @@ class Journal:
                 # A failed transaction leaves the cached heads possibly ahead of the file.
                 self._heads.clear()
                 raise JournalError(explain_sqlite_error(error, self.path)) from None
+            if not self.db.conn.in_transaction:  # committed, not a nested savepoint
+                _after_commit(self._appended)
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -241,6 +289,7 @@ class Journal:
         )
         # Only cache the new head once the caller's transaction has committed (see _write).
         self._heads[run_id] = (seq, prev)
+        self._appended += len(events)
         return events
 
     def _project(self, conn: sqlite3.Connection, event: Event) -> None:
@@ -255,16 +304,38 @@ class Journal:
             conn.execute(
                 "UPDATE runs SET status = ? WHERE id = ?", (RunStatus.waiting.value, event.run_id)
             )
+        elif event.type == EventType.run_held:
+            # Parked until a checkpoint; the time stays on the row until the run moves on.
+            conn.execute(
+                "UPDATE runs SET status = ?, held_until = ? WHERE id = ?",
+                (RunStatus.waiting.value, data.get("until"), event.run_id),
+            )
+        elif event.type == EventType.decision and data.get("action") in {"wait", "continue"}:
+            # At a hold the operator chose to wait here or go on: the run is live again.
+            # Going on early ends the hold at once; waiting keeps its time on the row.
+            held = "NULL" if data["action"] == "continue" else "held_until"
+            conn.execute(
+                f"UPDATE runs SET status = ?, held_until = {held} WHERE id = ?",
+                (RunStatus.running.value, event.run_id),
+            )
         elif event.type == EventType.run_finished:
             conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ? WHERE id = ?",
+                "UPDATE runs SET status = ?, finished_at = ?, held_until = NULL WHERE id = ?",
                 (data["status"], event.at, event.run_id),
             )
         elif event.type == EventType.step_started:
+            # A step starting means the run is live again (a parked step released in-process).
             conn.execute(
-                "UPDATE runs SET current_step = ? WHERE id = ?", (event.step_id, event.run_id)
+                "UPDATE runs SET current_step = ?, held_until = NULL, status = CASE status "
+                "WHEN 'waiting' THEN 'running' ELSE status END WHERE id = ?",
+                (event.step_id, event.run_id),
             )
-        elif event.type == EventType.step_finished:
+        if event.type == EventType.step_finished:
+            conn.execute(
+                "UPDATE runs SET held_until = NULL, status = CASE status "
+                "WHEN 'waiting' THEN 'running' ELSE status END WHERE id = ?",
+                (event.run_id,),
+            )
             for value in data.get("values", []):
                 conn.execute(
                     "INSERT OR REPLACE INTO captured_values (run_id, step_id, field, label, type, "
@@ -362,6 +433,11 @@ class Journal:
         )
         return [_run_from_row(row, self.path) for row in rows]
 
+    def playbook_names(self) -> list[str]:
+        """Every playbook name with runs in the journal, sorted (read from an index)."""
+        rows = self._read("SELECT DISTINCT playbook_name FROM runs ORDER BY playbook_name")
+        return [row[0] for row in rows]
+
     def snapshot(self, run_id: str) -> tuple[str, str]:
         """The playbook text stored when the run started, and the path it came from."""
         rows = self._read("SELECT snapshot, playbook_path FROM runs WHERE id = ?", (run_id,))
@@ -395,7 +471,9 @@ class Journal:
         return lines
 
     def verify(self, run_id: str) -> tuple[bool, str]:
-        """Recompute the hash chain; report the first event that does not match."""
+        """Recompute the hash chain and report the first event that does not match, with its
+        seq, its type and what differs; then check the run's record (event count, head) and the
+        value and sign-off tables against the events they were projected from."""
         prev = GENESIS
         expected_seq = 0
         rows = self._read(
@@ -407,21 +485,134 @@ class Journal:
             _, seq, at, type_, step_id, attempt, data_json, prev_hash, digest = row
             expected_seq += 1
             if seq != expected_seq:
-                return False, f"event {expected_seq} is missing (found {seq} next)"
+                return False, (
+                    f"event {expected_seq} is missing (found {seq} next): "
+                    "events were deleted from the journal"
+                )
             if prev_hash != prev:
-                return False, f"event {seq} does not follow event {seq - 1} (chain broken)"
-            if event_hash(prev, run_id, seq, at, type_, step_id, attempt, data_json) != digest:
-                return False, f"event {seq} ({type_}) was changed after it was written"
+                return False, (
+                    f"event {seq} does not follow event {seq - 1} (chain broken): it names "
+                    f"{_short(prev_hash)} as the previous hash, event {seq - 1}'s is "
+                    f"{_short(prev)} — an event before it was replaced or this one inserted"
+                )
+            if not isinstance(data_json, str) or not all(
+                isinstance(part, str | None) for part in (at, type_, step_id)
+            ):
+                return False, f"event {seq} ({type_}) cannot be read: a column is not text"
+            recomputed = event_hash(prev, run_id, seq, at, type_, step_id, attempt, data_json)
+            if recomputed != digest:
+                return False, (
+                    f"event {seq} ({type_}) was changed after it was written: "
+                    + self._what_differs(run_id, seq, type_, data_json)
+                )
             prev = digest
         head = self._read("SELECT event_count, head_hash FROM runs WHERE id = ?", (run_id,))
         if not head:
+            if expected_seq:
+                return False, (
+                    f"the journal has {expected_seq} events of run {run_id} but no record of "
+                    "the run (its row in the runs table was deleted)"
+                )
             return False, f"no run '{run_id}' in the journal"
         if head[0][0] != expected_seq or (expected_seq and head[0][1] != prev):
             return False, (
                 f"the run records {head[0][0]} events but {expected_seq} are present "
                 "(events removed from the end)"
             )
+        projection = self._projection_mismatch(run_id)
+        if projection:
+            return False, projection
         return True, f"{expected_seq} events verified, head {prev[:12]}"
+
+    def run_ids(self) -> list[str]:
+        """Every run the journal knows of: its runs table and its events (a run whose record
+        was deleted still has events to verify)."""
+        rows = self._read(
+            "SELECT id, started_at FROM runs UNION "
+            "SELECT DISTINCT run_id, '' FROM events WHERE run_id NOT IN (SELECT id FROM runs) "
+            "ORDER BY 2 DESC"
+        )
+        return [str(row[0]) for row in rows]
+
+    def _what_differs(self, run_id: str, seq: int, type_: str, data_json: str) -> str:
+        """What we can say about an event whose hash no longer matches its content."""
+        try:
+            data = json.loads(data_json)
+        except ValueError:
+            return "its data is no longer valid JSON"
+        if not isinstance(data, dict):
+            return "its data is no longer a JSON object"
+        if canonical(data) != data_json:
+            return "its data is not the JSON deploytui wrote (edited by hand)"
+        if type_ == EventType.step_finished.value:
+            recorded = {
+                row[0]: row[1]
+                for row in self._read(
+                    "SELECT field, display FROM captured_values WHERE run_id = ? AND seq = ?",
+                    (run_id, seq),
+                )
+            }
+            for value in data.get("values") or []:
+                if not isinstance(value, dict):
+                    continue
+                name = value.get("field")
+                if name in recorded and recorded[name] != value.get("display"):
+                    return (
+                        f"its value {name} reads {value.get('display')!r}, but "
+                        f"{recorded[name]!r} was recorded when it was written"
+                    )
+            signoff = data.get("signoff")
+            if isinstance(signoff, dict):
+                signed = self._read(
+                    "SELECT name FROM signoffs WHERE run_id = ? AND seq = ?", (run_id, seq)
+                )
+                if signed and signed[0][0] != signoff.get("name"):
+                    return (
+                        f"its sign-off reads {signoff.get('name')!r}, but {signed[0][0]!r} "
+                        "signed when it was written"
+                    )
+        return "its time, type, step, attempt or data no longer match the hash it was written with"
+
+    def _projection_mismatch(self, run_id: str) -> str:
+        """A value or sign-off in the query tables that its event does not say (tables edited)."""
+        events = {
+            row[0]: row[1]
+            for row in self._read(
+                "SELECT seq, data FROM events WHERE run_id = ? AND type = 'step_finished'",
+                (run_id,),
+            )
+        }
+        for field, display, seq in self._read(
+            "SELECT field, display, seq FROM captured_values WHERE run_id = ?", (run_id,)
+        ):
+            try:
+                values = json.loads(events.get(seq) or "{}").get("values") or []
+            except (ValueError, AttributeError):
+                values = []
+            said = [item.get("display") for item in values if item.get("field") == field]
+            if said and said != [display]:
+                return (
+                    f"the values table says {field} = {display!r}, but event {seq} "
+                    f"(step_finished) says {said[0]!r} (the table was edited)"
+                )
+            if not said:
+                return (
+                    f"the values table has {field} = {display!r}, which event {seq} does not "
+                    "record (the table was edited)"
+                )
+        for role, name, seq in self._read(
+            "SELECT role, name, seq FROM signoffs WHERE run_id = ?", (run_id,)
+        ):
+            try:
+                signoff = json.loads(events.get(seq) or "{}").get("signoff") or {}
+            except (ValueError, AttributeError):
+                signoff = {}
+            if signoff.get("name") != name or signoff.get("role") != role:
+                return (
+                    f"the sign-offs table says {role} was signed by {name!r}, but event {seq} "
+                    f"(step_finished) says {signoff.get('name')!r} (the table was edited)"
+                )
+        return ""
 
     def head_hash(self, run_id: str) -> str:
         rows = self._read("SELECT head_hash FROM runs WHERE id = ?", (run_id,))
@@ -441,6 +632,10 @@ class Journal:
             "SELECT step_id, role, name, at FROM signoffs WHERE run_id = ? ORDER BY seq", (run_id,)
         )
         return [dict(zip(("step_id", "role", "name", "at"), row, strict=True)) for row in rows]
+
+
+def _short(digest: Any) -> str:
+    return f"{str(digest)[:12]}…" if digest else "nothing"
 
 
 def _event_from_row(row: tuple[Any, ...], path: Path) -> Event:
@@ -467,9 +662,8 @@ def _event_from_row(row: tuple[Any, ...], path: Path) -> Event:
 
 
 def _run_from_row(row: tuple[Any, ...], path: Path) -> RunRecord:
-    keys = [column.strip() for column in _RUN_COLUMNS.split(",")]
     try:
-        return RunRecord(**dict(zip(keys, row, strict=True)))
+        return RunRecord(**dict(zip(_RUN_KEYS, row, strict=True)))
     except (ValueError, TypeError) as error:  # pydantic's ValidationError is a ValueError
         fields = ", ".join(
             str(item["loc"][0]) for item in getattr(error, "errors", lambda: [])() if item["loc"]

@@ -47,6 +47,8 @@ class StepStatus(StrEnum):
     failed = "failed"
     skipped = "skipped"
     interrupted = "interrupted"
+    # Parked until a time (a hold, or a long watch between checkpoints); see journal/state.py.
+    held = "held"
 
     @property
     def finished(self) -> bool:
@@ -79,6 +81,10 @@ class DecisionAction(StrEnum):
     rerun = "rerun"
     mark_done = "mark_done"
     stop = "stop"
+    # At a hold reached before its time: wait here until it (the engine sleeps on its clock)...
+    wait = "wait"
+    # ...or go on early (a reason is required and journaled). ``stop`` leaves the run parked.
+    continue_ = "continue"
 
 
 class Event(BaseModel):
@@ -115,6 +121,8 @@ class RunRecord(BaseModel):
     finished_at: str | None = None
     current_step: str | None = None
     event_count: int = 0
+    # ISO UTC time a parked run waits for (set by run_held, cleared when the run moves on).
+    held_until: str | None = None
 
 
 # Status never by colour alone (UX.md): every status has an icon.
@@ -125,6 +133,7 @@ STEP_ICONS: dict[StepStatus, str] = {
     StepStatus.failed: "✗",
     StepStatus.skipped: "⊘",
     StepStatus.interrupted: "⏸",
+    StepStatus.held: "⏳",
 }
 RUN_ICONS: dict[RunStatus, str] = {
     RunStatus.running: "▶",

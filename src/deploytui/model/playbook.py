@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import Field, field_validator
 
 from deploytui.model.fields import NAME_PATTERN, InputField, Strict
+from deploytui.model.notify_step import Notifications
 from deploytui.model.steps import (
     STEP_ID_PATTERN,
     AutomatedStep,
@@ -148,6 +149,9 @@ class Playbook(Strict):
     targets: Targets = Field(default_factory=Targets)
     phases: list[Phase] = Field(min_length=1)
     rollback: Rollback = Field(default_factory=Rollback)
+    notifications: Notifications = Field(
+        default_factory=Notifications, description="Webhook channels and hooks on run events."
+    )
     source_document: SourceDocument | None = Field(
         default=None, description="Set by `deploytui import`: the original checklist."
     )

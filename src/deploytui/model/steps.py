@@ -14,8 +14,11 @@ from pydantic import Field, field_validator, model_validator
 
 from deploytui.model.ansible_step import AnsibleStep
 from deploytui.model.fields import InputField, Strict
+from deploytui.model.hold_step import HoldStep
 from deploytui.model.http_step import HttpAuth, HttpPoll, HttpSample, HttpStep, JsonCheck
 from deploytui.model.mongo_step import MongoStep
+from deploytui.model.monitor_step import MonitorStep
+from deploytui.model.notify_step import NotifyStep
 from deploytui.model.ssh_step import SshStep
 from deploytui.model.step_base import (
     STEP_ID_PATTERN,
@@ -34,12 +37,15 @@ __all__ = [
     "AnsibleStep",
     "AutomatedStep",
     "Capture",
+    "HoldStep",
     "HttpAuth",
     "HttpPoll",
     "HttpSample",
     "HttpStep",
     "JsonCheck",
     "MongoStep",
+    "MonitorStep",
+    "NotifyStep",
     "OnFailure",
     "SshStep",
     "StepBase",
@@ -136,7 +142,10 @@ Step = Annotated[
     | TlsCertStep
     | MongoStep
     | SshStep
-    | AnsibleStep,
+    | AnsibleStep
+    | NotifyStep
+    | MonitorStep
+    | HoldStep,
     Field(discriminator="kind"),
 ]
 
@@ -152,4 +161,7 @@ STEP_KINDS: tuple[str, ...] = (
     "mongo",
     "ssh",
     "ansible",
+    "notify",
+    "monitor",
+    "hold",
 )

@@ -94,6 +94,7 @@ def check_playbook(playbook: Playbook, data: dict[str, Any]) -> list[Finding]:
         "all_inputs": set(playbook.input_fields()) | playbook.capture_names(),
     }
     findings.extend(_check_targets(playbook, data, known))
+    findings.extend(_check_notifications(playbook, data, known))
 
     seen_steps: set[str] = set()
     roles: set[str] = set()
@@ -182,6 +183,33 @@ def _check_targets(
                 ("targets", "ssh", name, "jump"),
                 f"jump hosts go round in a loop: {' → '.join([*chain, hop])}",
             )
+
+
+def _check_notifications(
+    playbook: Playbook, data: dict[str, Any], known: dict[str, set[str]]
+) -> Iterator[Finding]:
+    """Channel templates use only vars and secrets; hooks name declared channels."""
+    block = data.get("notifications") or {}
+    static = {**known, "inputs": set(), "run": set()}
+    yield from _check_templates(
+        block.get("channels") or {},
+        ("notifications", "channels"),
+        static,
+        "(channels use only vars and secrets)",
+    )
+    channels = set(playbook.notifications.channels)
+    raw_on = block.get("on") or {}
+    for event, names in playbook.notifications.on.items():
+        for index, name in enumerate(names):
+            if name not in channels:
+                where: DataPath = ("notifications", "on", event.value)
+                if isinstance(raw_on.get(event.value), list):
+                    where = (*where, index)
+                yield (
+                    where,
+                    f"notification channel '{name}' is not declared under "
+                    f"notifications.channels" + _hint(name, channels),
+                )
 
 
 def _check_gate(

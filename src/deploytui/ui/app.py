@@ -77,6 +77,41 @@ class DeployApp(App[int]):
 
             self.push_screen(HomeScreen())
 
+    _crash_message: str | None = None
+
+    def _fatal_error(self) -> None:
+        """An unexpected error in the UI: one sentence on the terminal, the traceback in the log.
+
+        Textual's default prints a traceback with every frame's locals (a rendered command, a
+        secret...) onto the operator's terminal. Here the traceback goes to the log file with
+        secrets masked and no locals; the run stays resumable (``launch.run_tui`` stops it).
+        """
+        import sys
+
+        from deploytui.errorlog import internal_error_sentence, log_exception
+
+        error = sys.exc_info()[1] or self._exception
+        if error is None:  # nothing to report: fall back to Textual's handling
+            super()._fatal_error()
+            return
+        path = log_exception(error)
+        self._crash_message = (
+            f"{internal_error_sentence(error, ' in the terminal UI')}\n"
+            f"the details are in {path}; the journal is intact and the run can be resumed"
+        )
+        self.bell()
+        self._close_messages_no_wait()
+
+    def _print_error_renderables(self) -> None:
+        """Print the crash sentence once the terminal is restored: plain, so the path is never
+        wrapped or cropped."""
+        import sys
+
+        super()._print_error_renderables()
+        message, self._crash_message = self._crash_message, None
+        if message:
+            print(message, file=sys.stderr, flush=True)
+
     # -- app-wide actions ----------------------------------------------------------------------
 
     def active_run(self) -> Screen[int] | None:

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -39,6 +40,7 @@ class Ask(StrEnum):
     failure = "failure"
     interrupted = "interrupted"
     host_key = "host_key"
+    hold = "hold"
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Question:
     results: list[GateResult] = field(default_factory=list)
     failure: Failure | None = None
     key: HostKey | None = None
+    until: datetime | None = None
 
     def answer(self, value: Any) -> None:
         """Resolve once; later answers (a double key press) are ignored."""
@@ -79,6 +82,7 @@ class StepStarted:
 
     event: Event
     view: StepView
+    rendered: StepBase | None = None  # templates filled in, secrets masked (None: cannot yet)
 
 
 @dataclass(frozen=True)
@@ -125,8 +129,13 @@ class Relay:
             and item.step_id
             and self.engine is not None
         ):
-            view = self.engine.view(self.engine.playbook.step(item.step_id))
-            self.feed.put(StepStarted(event=item, view=view))
+            step = self.engine.playbook.step(item.step_id)
+            view = self.engine.view(step)
+            try:
+                rendered: StepBase | None = self.engine.render(step, mask=True)
+            except Exception:  # the view already says why it cannot render yet
+                rendered = None
+            self.feed.put(StepStarted(event=item, view=view, rendered=rendered))
             return
         self.feed.put(item)
 
@@ -196,3 +205,7 @@ class UiOperator:
 
     def confirm_host_key(self, step: StepBase, view: StepView, key: HostKey) -> bool:
         return bool(self._ask(Question(Ask.host_key, step, view, key=key)))
+
+    def on_hold(self, step: StepBase, view: StepView, until: datetime) -> Decision:
+        """A hold reached before its time: wait, continue early (reason) or leave it parked."""
+        return self._ask(Question(Ask.hold, step, view, until=until))  # type: ignore[no-any-return]

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from deploytui.clock import Clock
 from deploytui.engine.runner import Engine, RunOutcome, start_run
 from deploytui.executors import ExecutorSet
 from deploytui.journal.store import Journal
@@ -49,6 +50,8 @@ class RunSession:
     cleanups: list[Callable[[], None]] = field(default_factory=list)
     feed: Feed = field(default_factory=Feed)
     outcome: RunOutcome | None = None
+    # The engine's clock (holds, watches); tests pass a ManualClock, None means the system's.
+    clock: Clock | None = None
 
     def __post_init__(self) -> None:
         self.operator = UiOperator(self.feed)
@@ -61,6 +64,7 @@ class RunSession:
             secrets=self.secrets,
             listener=self.relay,
             executors=self.executors,
+            clock=self.clock,
         )
         self.relay.engine = self.engine
 

@@ -7,6 +7,7 @@ colour. Everything user-provided is escaped before it goes into markup.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from rich.text import Text
 from textual.markup import escape
@@ -21,7 +22,13 @@ STEP_STYLES: dict[StepStatus, str] = {
     StepStatus.failed: "bold $error",
     StepStatus.skipped: "dim",
     StepStatus.interrupted: "$warning",
+    StepStatus.held: "$warning",
 }
+# A parked step (a hold, or a long watch between checkpoints); HOLDS adds ``StepStatus.held``.
+_HELD = getattr(StepStatus, "held", None)
+if _HELD is not None:
+    STEP_STYLES[_HELD] = "bold $warning"
+HELD_ICON = "⏳"
 RUN_STYLES: dict[RunStatus, str] = {
     RunStatus.running: "$accent",
     RunStatus.waiting: "$warning",
@@ -34,7 +41,8 @@ RUN_STYLES: dict[RunStatus, str] = {
 
 
 def step_icon(status: StepStatus) -> str:
-    return f"[{STEP_STYLES[status]}]{STEP_ICONS[status]}[/]"
+    icon = STEP_ICONS.get(status, HELD_ICON if status == _HELD else "•")
+    return f"[{STEP_STYLES.get(status, 'bold')}]{icon}[/]"
 
 
 def run_status(status: RunStatus) -> str:
@@ -42,11 +50,67 @@ def run_status(status: RunStatus) -> str:
     return f"[{RUN_STYLES[status]}]{RUN_ICONS[status]} {words}[/]"
 
 
-def resumable_state(status: RunStatus, *, driven_elsewhere: bool) -> str:
-    """How a resumable run reads: driven by a live process, interrupted, or waiting."""
+def resumable_state(
+    status: RunStatus,
+    *,
+    driven_elsewhere: bool,
+    held_until: str | None = None,
+    now: datetime | None = None,
+) -> str:
+    """How a resumable run reads: driven by a live process, parked until a time, interrupted,
+    or waiting."""
     if driven_elsewhere:
         return "[$accent]▶ driven elsewhere[/]"
+    if held_until and status == RunStatus.waiting:
+        until = parse_time(held_until)
+        if until is not None:
+            return f"[$warning]{HELD_ICON} waiting {until_text(until, now)}[/]"
     return run_status(RunStatus.interrupted if status == RunStatus.running else status)
+
+
+def record_status(record: object, now: datetime | None = None) -> str:
+    """A run row's status: ``⏳ waiting until 04:00`` for a parked run, else its status."""
+    status = record.status  # type: ignore[attr-defined]
+    held = getattr(record, "held_until", None)
+    if status == RunStatus.waiting and held:
+        until = parse_time(held)
+        if until is not None:
+            return f"[$warning]{HELD_ICON} waiting {until_text(until, now)}[/]"
+    return run_status(status)
+
+
+def parse_time(iso: str | None) -> datetime | None:
+    if not iso:
+        return None
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.astimezone()
+
+
+def held_time(until: datetime, now: datetime | None = None) -> str:
+    """``04:00`` (local time), with the date when it is not today: the wording ``runs``,
+    ``show`` and the engine use (model.hold_step)."""
+    from deploytui.model.hold_step import until_text as hold_until_text
+
+    return hold_until_text(until, now or datetime.now().astimezone())
+
+
+def until_text(until: datetime, now: datetime | None = None) -> str:
+    return f"until {held_time(until, now)}"
+
+
+def countdown(seconds: float) -> str:
+    """``2h 13m 05s``, ``13m 05s``, ``5s``: a countdown that visibly moves every second."""
+    total = max(0, int(seconds + 0.999))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h {minutes:02d}m {secs:02d}s"
+    if minutes:
+        return f"{minutes}m {secs:02d}s"
+    return f"{secs}s"
 
 
 def breach(text: str) -> str:

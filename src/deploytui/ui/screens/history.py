@@ -7,6 +7,8 @@ and the exports use, so the three always agree. Reads happen in thread workers.
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -23,7 +25,7 @@ from textual.widgets.tree import TreeNode
 from deploytui.journal.report import PhaseReport, RunReport, StepReport
 from deploytui.model.events import RunRecord, RunStatus, StepStatus
 from deploytui.model.values import format_duration
-from deploytui.ui.text import against, breach, rich_cell, run_status, step_icon
+from deploytui.ui.text import against, breach, record_status, rich_cell, step_icon
 from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 from deploytui.ui.widgets.phase_list import plain_title
 
@@ -38,6 +40,11 @@ RUN_COLUMNS = [
     Col("took", drop=2),
     Col("operator", drop=3),
 ]
+
+
+# Runs read at a time: a journal of thousands of runs shows its first screens at once, and the
+# next page is read as the cursor nears the end of what is loaded.
+PAGE = 100
 
 
 def export_available() -> bool:
@@ -56,6 +63,8 @@ class HistoryScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.records: list[RunRecord] = []
+        self.limit = PAGE
+        self.more = False  # whether the journal has more runs than are loaded
 
     def compose(self) -> ComposeResult:
         yield Static("[b]History[/b] · past runs, newest first", id="history-title")
@@ -79,7 +88,14 @@ class HistoryScreen(Screen[None]):
         self.query_one(Footer).compact = narrow
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        self.limit = PAGE
         self.load()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.more and event.cursor_row >= len(self.records) - 10:
+            self.more = False  # one page at a time
+            self.limit += PAGE
+            self.load()
 
     def _filter(self, select_id: str) -> str | None:
         select = self.query_one(select_id, Select)
@@ -95,17 +111,20 @@ class HistoryScreen(Screen[None]):
             statuses = [RunStatus(status)]
             if status == RunStatus.interrupted.value:
                 statuses = [RunStatus.running, RunStatus.waiting]
-        records = journal.runs(limit=500, playbook=playbook, statuses=statuses)
-        names = sorted({record.playbook_name for record in journal.runs(limit=2000)})
-        self.app.call_from_thread(self.show, records, names)
+        # One run more than the page tells whether there are more to read.
+        limit = self.limit
+        records = journal.runs(limit=limit + 1, playbook=playbook, statuses=statuses)
+        names = journal.playbook_names()
+        self.app.call_from_thread(self.show, records[:limit], names, len(records) > limit)
 
     def cell(self, markup: str) -> Text:
         return rich_cell(markup, self.app.theme_variables)
 
-    def show(self, records: list[RunRecord], names: list[str]) -> None:
+    def show(self, records: list[RunRecord], names: list[str], more: bool = False) -> None:
         from deploytui.console import run_duration, short_time
 
         self.records = records
+        self.more = more
         select = self.query_one("#filter-playbook", Select)
         current = None if select.is_blank() else select.value
         with select.prevent(Select.Changed):
@@ -118,7 +137,7 @@ class HistoryScreen(Screen[None]):
                 (
                     record.id,
                     escape(f"{record.playbook_name} v{record.playbook_version}"),
-                    self.cell(run_status(record.status)),
+                    self.cell(record_status(record, self.app.clock())),  # type: ignore[attr-defined]
                     short_time(record.started_at),
                     run_duration(record),
                     escape(record.operator),
@@ -129,6 +148,8 @@ class HistoryScreen(Screen[None]):
         ]
         table.set_rows(rows)
         table.border_title = f"{len(records)} run{'s' if len(records) != 1 else ''}"
+        if more:
+            table.border_title = f"latest {len(records)} runs · more as you scroll"
         table.border_subtitle = "enter opens a run"
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -156,7 +177,66 @@ def _step_label(step: StepReport, variables: dict[str, object]) -> str:
     return f"{step_icon(step.status)} {escape(title)} [dim]({escape(step.kind)})[/]{extra}"
 
 
-def _step_details(step: StepReport) -> list[str]:
+def monitor_lines(details: dict[str, Any]) -> list[str]:
+    """A watch's figures per signal (min / p50 / p95 / max, state) and the trigger, if any."""
+    from deploytui.ui.monitor_view import SignalState, format_number, state_markup
+
+    monitor = details.get("monitor") or {}
+    lines = []
+    for name, signal in (monitor.get("signals") or {}).items():
+        unit = str(signal.get("unit") or "")
+        figures = " · ".join(
+            f"{figure} {format_number(signal.get(figure))}"
+            for figure in ("min", "p50", "p95", "max")
+            if signal.get(figure) is not None
+        )
+        try:
+            state = SignalState(str(signal.get("state", "unknown")))
+        except ValueError:
+            state = SignalState.unknown
+        label = escape(str(signal.get("label") or name))
+        shown = f"{escape(figures)} {escape(unit)}".strip() if figures else "no readings"
+        lines.append(f"{state_markup(state)} {label}: {shown}")
+        for crossing in signal.get("crossings") or []:
+            if not isinstance(crossing, dict) or crossing.get("from") == "unknown":
+                continue
+            at = crossing.get("t")
+            when = f" at {format_duration(float(at))}" if isinstance(at, int | float) else ""
+            value = crossing.get("value")
+            number = format_number(float(value), unit) if isinstance(value, int | float) else ""
+            lines.append(
+                f"  [dim]{when.strip() or 'then'}: {escape(str(crossing.get('from')))} → "
+                f"{escape(str(crossing.get('to')))}, {escape(number)}[/]"
+            )
+    trigger = monitor.get("triggered")
+    if isinstance(trigger, dict) and trigger:
+        value = trigger.get("value")
+        number = format_number(float(value)) if isinstance(value, int | float) else "–"
+        at = trigger.get("t")
+        when = f" after {format_duration(float(at))}" if isinstance(at, int | float) else ""
+        lines.append(
+            f"[bold $error]✗ rollback trigger: {escape(str(trigger.get('signal')))} "
+            f"{escape(number)} {escape(str(trigger.get('threshold') or ''))}{when}[/]"
+        )
+    return lines
+
+
+def notification_line(data: dict[str, Any], at: str | None = None) -> str:
+    """``✓ ops · run_started`` or ``✗ audit · step_failed: failed after 5 attempts: …``."""
+    from deploytui.console import short_time
+
+    channel = escape(str(data.get("channel", "?")))
+    about = f" · {escape(str(data['event']))}" if data.get("event") else ""
+    when = f" [dim]{short_time(at)[11:]}[/]" if at else ""
+    if data.get("ok"):
+        return f"[$success]✓[/] notified {channel}{about}{when}"
+    attempts = data.get("attempts")
+    tries = f" after {attempts} attempts" if isinstance(attempts, int) else ""
+    error = f": {escape(str(data['error']))}" if data.get("error") else ""
+    return f"[bold $error]✗[/] notification to {channel}{about} failed{tries}{error}{when}"
+
+
+def _step_details(step: StepReport, now: datetime | None = None) -> list[str]:
     lines = []
     if step.reason and step.status in {
         StepStatus.skipped,
@@ -171,7 +251,23 @@ def _step_details(step: StepReport) -> list[str]:
     for decision in step.decisions:
         reason = f": {escape(str(decision.get('reason')))}" if decision.get("reason") else ""
         lines.append(f"→ {escape(decision['action'].replace('_', ' '))}{reason}")
+    watch = monitor_lines(step.details)
+    figures: set[str] = set()
+    if watch:
+        # The watch's own lines say the figures per signal; do not list them again one by one.
+        lines.extend(watch)
+        signals = (step.details.get("monitor") or {}).get("signals") or {}
+        figures = {f"{name}_{f}" for name in signals for f in ("min", "p50", "p95", "max", "last")}
+    held = getattr(step, "held_until", None)
+    if held and step.status == getattr(StepStatus, "held", None):
+        from deploytui.ui.text import parse_time, until_text
+
+        until = parse_time(held)
+        if until is not None:
+            lines.append(f"[bold $warning]⏳ held {until_text(until, now)}[/]")
     for value in step.values:
+        if value.get("field") in figures and not value.get("breach"):
+            continue
         line = f"{escape(value['label'])}: [b]{escape(str(value['display']))}[/b]"
         if value.get("breach"):
             line += "  " + breach(value["breach"])
@@ -205,6 +301,8 @@ class RunDetailScreen(Screen[None]):
         self.run_id = run_id
         self.report: RunReport | None = None
         self.variables: dict[str, object] = {}
+        # Journaled notification events by step (None: run-level hooks).
+        self.notifications: dict[str | None, list[Any]] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("", id="detail-header")
@@ -230,18 +328,30 @@ class RunDetailScreen(Screen[None]):
         from deploytui.journal.report import build_report, load_run_playbook
 
         journal = self.app.journal  # type: ignore[attr-defined]
+        from deploytui.model.events import EventType
+
         report = build_report(journal, self.run_id)
         variables = dict(load_run_playbook(journal, self.run_id)[0].playbook.variables)
-        self.app.call_from_thread(self.show, report, variables)
+        notifications = [
+            event
+            for event in journal.events(self.run_id, include_output=False)
+            if event.type == EventType.notification
+        ]
+        self.app.call_from_thread(self.show, report, variables, notifications)
 
     def cell(self, markup: str) -> Text:
         return rich_cell(markup, self.app.theme_variables)
 
-    def show(self, report: RunReport, variables: dict[str, object]) -> None:
+    def show(
+        self, report: RunReport, variables: dict[str, object], notifications: Sequence[Any] = ()
+    ) -> None:
         from deploytui.console import run_duration, short_time
 
         self.report = report
         self.variables = variables
+        self.notifications = {}
+        for event in notifications:
+            self.notifications.setdefault(event.step_id, []).append(event)
         record = report.run
         window = f" of a {format_duration(report.budget)} window" if report.budget else ""
         chain = (
@@ -251,7 +361,7 @@ class RunDetailScreen(Screen[None]):
         )
         lines = [
             f"[b]{escape(record.playbook_name)} v{escape(record.playbook_version)}[/b] · run "
-            f"[b]{record.id}[/b] · {run_status(record.status)}",
+            f"[b]{record.id}[/b] · {record_status(record, self.app.clock())}",  # type: ignore[attr-defined]
             f"operator {escape(record.operator)} on {escape(record.host)} · started "
             f"{short_time(record.started_at)} · took {run_duration(record)}{window}",
             chain,
@@ -270,6 +380,15 @@ class RunDetailScreen(Screen[None]):
             self._add_phase(tree.root, phase)
         if report.rollback is not None and not report.rolling_back:
             tree.root.add_leaf(self.cell(f"[dim]↺ {escape(report.rollback.title)}: not needed[/]"))
+        sent = [event for events in self.notifications.values() for event in events]
+        if sent:
+            failed = sum(1 for event in sent if not event.data.get("ok"))
+            summary = f"{len(sent) - failed} delivered" + (
+                f", [$error]{failed} failed[/]" if failed else ""
+            )
+            node = tree.root.add(self.cell(f"[b]✉ Notifications[/b]  [dim]{summary}[/]"))
+            for event in sent:
+                node.add_leaf(self.cell(notification_line(event.data, event.at)))
         tree.root.expand_all()
 
     def _add_phase(self, root: TreeNode[Any], phase: PhaseReport) -> None:
@@ -281,7 +400,12 @@ class RunDetailScreen(Screen[None]):
         for step in phase.steps:
             label = _step_label(step, self.variables)
             child = node.add(self.cell(label), data=step.step_id)
-            for line in _step_details(step):
+            details = _step_details(step, self.app.clock())  # type: ignore[attr-defined]
+            details += [
+                notification_line(event.data, event.at)
+                for event in self.notifications.get(step.step_id, [])
+            ]
+            for line in details:
                 child.add_leaf(self.cell(line), data=step.step_id)
             if not child.children:
                 child.allow_expand = False

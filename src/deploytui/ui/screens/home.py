@@ -78,6 +78,10 @@ def live_holder(journal: object, run_id: str) -> str | None:
     return holder.describe()
 
 
+# (journal path, playbook sha256) -> {step id: title}; see stopped_at.
+_STEP_TITLES: dict[tuple[str, str], dict[str, str]] = {}
+
+
 def stopped_at(journal: object, record: RunRecord) -> tuple[str, str]:
     """The title of the step it stopped at, and the reason it paused (if journaled)."""
     from deploytui.journal.report import load_run_playbook
@@ -99,13 +103,23 @@ def stopped_at(journal: object, record: RunRecord) -> tuple[str, str]:
             "it or mark it done"
         )
     title = record.current_step or "the first step"
-    try:
-        loaded, _ = load_run_playbook(journal, record.id)  # type: ignore[arg-type]
-        if record.current_step:
-            title = loaded.playbook.step(record.current_step).title
-    except Exception:  # an unreadable snapshot still lists the run, by step id
-        pass
-    return title, why
+    if not record.current_step:
+        return title, why
+    # Parsing a snapshot costs far more than reading the run's events, and runs of one playbook
+    # share it: its step titles are parsed once per journal and playbook version.
+    key = (str(getattr(journal, "path", "")), record.playbook_sha256)
+    titles = _STEP_TITLES.get(key) if record.playbook_sha256 else None
+    if titles is None:
+        try:
+            loaded, _ = load_run_playbook(journal, record.id)  # type: ignore[arg-type]
+        except Exception:  # an unreadable snapshot still lists the run, by step id
+            return title, why
+        titles = {step.id: step.title for _, step in loaded.playbook.ordered_steps()}
+        if record.playbook_sha256:
+            if len(_STEP_TITLES) > 64:
+                _STEP_TITLES.clear()
+            _STEP_TITLES[key] = titles
+    return titles.get(record.current_step, title), why
 
 
 def describe_playbook(path: Path) -> PlaybookEntry:
@@ -226,7 +240,12 @@ class HomeScreen(Screen[None]):
         rows = []
         for record in resumable:
             holder = holders.get(record.id)
-            state = resumable_state(record.status, driven_elsewhere=bool(holder))
+            state = resumable_state(
+                record.status,
+                driven_elsewhere=bool(holder),
+                held_until=record.held_until,
+                now=self.app.clock(),  # type: ignore[attr-defined]
+            )
             cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),

@@ -77,7 +77,12 @@ class ResumePicker(Screen[None]):
         table = self.query_one(FittedTable)
         items = []
         for record, holder, title, _ in rows:
-            state = resumable_state(record.status, driven_elsewhere=bool(holder))
+            state = resumable_state(
+                record.status,
+                driven_elsewhere=bool(holder),
+                held_until=record.held_until,
+                now=self.app.clock(),  # type: ignore[attr-defined]
+            )
             cells = (
                 record.id,
                 escape(f"{record.playbook_name} v{record.playbook_version}"),

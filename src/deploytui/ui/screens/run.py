@@ -40,10 +40,14 @@ from deploytui.ui.dialogs.decisions import (
     HostKeyDialog,
     InterruptedDialog,
 )
+from deploytui.ui.dialogs.hold import HoldDialog
 from deploytui.ui.dialogs.input_form import BreachDialog, InputForm
 from deploytui.ui.dialogs.signoff import SignoffDialog
+from deploytui.ui.dialogs.trigger import TriggerDialog
+from deploytui.ui.monitor_view import MonitorView, SignalState, format_number
 from deploytui.ui.session import RunSession, exit_code
-from deploytui.ui.text import RUN_STYLES, plural
+from deploytui.ui.text import RUN_STYLES, countdown, plural, until_text
+from deploytui.ui.widgets.monitor_panel import MonitorPanel
 from deploytui.ui.widgets.output_pane import OutputPane
 from deploytui.ui.widgets.phase_list import PhaseList, PhaseStrip
 from deploytui.ui.widgets.status_bar import StatusBar
@@ -52,7 +56,16 @@ from deploytui.ui.widgets.step_panel import StepPanel, StepShown
 DRAIN_SECONDS = 0.05
 EARLIER_LINES = 200
 # Questions a Decision (skip, abort, roll back, stop) may answer instead.
-DECIDABLE = {Ask.acknowledge, Ask.inputs, Ask.sign, Ask.gate, Ask.failure, Ask.interrupted}
+DECIDABLE = {
+    Ask.acknowledge,
+    Ask.inputs,
+    Ask.sign,
+    Ask.gate,
+    Ask.failure,
+    Ask.interrupted,
+    Ask.hold,
+}
+MONITOR_EVENTS = {EventType.monitor_sample, EventType.monitor_crossing}
 
 
 class RunScreen(Screen[int]):
@@ -60,6 +73,8 @@ class RunScreen(Screen[int]):
 
     HELP_TITLE = "Run"
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
+    # Tall terminals give each watched signal a taller sparkline and its range.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (36, "-tall")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "enter",
@@ -95,6 +110,16 @@ class RunScreen(Screen[int]):
         self.outcome: RunOutcome | None = None
         self.ended = False
         self.quitting = False
+        # The live watch of the current monitor step, and the monitor events seen so far (a
+        # watch resumed after a crash or a park continues, and so does its view).
+        self.monitor: MonitorView | None = None
+        self.monitor_events: dict[str, list[Event]] = {}
+        # "Wait here" at a hold: the engine sleeps until this time; c stops waiting.
+        self.waiting_until: datetime | None = None
+        # "Leave it parked" at a hold: go home (or exit) as soon as the run has stopped.
+        self.leave_when_ended = False
+        # Which keys were available when the footer was last refreshed (see drain).
+        self.binding_state: tuple[bool | None, ...] = ()
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -105,6 +130,7 @@ class RunScreen(Screen[int]):
             with Vertical(id="main"):
                 yield PhaseStrip(id="strip")
                 yield StepPanel(id="step")
+                yield MonitorPanel(id="monitor")
                 yield OutputPane(id="output")
         yield Footer()
 
@@ -115,6 +141,8 @@ class RunScreen(Screen[int]):
         self.state.resolve_interrupted()
         self.current_step = self.state.next_step_id()
         self.query_one(PhaseList).border_title = "Phases"
+        for event in events:
+            self.remember_monitor_event(event)
         self.show_earlier_output(events)
         self.refresh_views()
         self.set_interval(DRAIN_SECONDS, self.drain)
@@ -179,7 +207,16 @@ class RunScreen(Screen[int]):
                 self.handle_run_ended(item)
         pane.add(output)
         self.refresh_views()
-        self.refresh_bindings()
+        self.refresh_bindings_if_changed()
+
+    def refresh_bindings_if_changed(self) -> None:
+        """Refresh the footer only when a key's availability changed: each refresh rebuilds
+        the footer, and the feed is drained 20 times a second while output floods in."""
+        actions = [binding.action for binding in Binding.make_bindings(self.BINDINGS)]
+        state = tuple(self.check_action(action, ()) for action in actions)
+        if state != self.binding_state:
+            self.binding_state = state
+            self.refresh_bindings()
 
     def handle_step_started(self, item: StepStarted) -> None:
         assert self.state is not None
@@ -189,8 +226,19 @@ class RunScreen(Screen[int]):
         self.current_step = view.step_id
         self.step_started_at = event.at
         self.shown = StepShown(
-            view=view, step=step, status=StepStatus.running, attempt=event.attempt or 1
+            view=view,
+            step=step,
+            status=StepStatus.running,
+            attempt=event.attempt or 1,
+            rendered=item.rendered,
+            channels=self.channels_of(step),
         )
+        self.waiting_until = None
+        self.monitor = None
+        if getattr(step, "kind", None) == "monitor":
+            self.monitor = MonitorView.from_step(step, self.monitor_events.get(step.id, []))
+            if self.monitor.triggered is not None:
+                self.monitor.watch_again()
         if step.automated:
             attempt = f" (attempt {event.attempt})" if (event.attempt or 1) > 1 else ""
             lines = [f"── {view.title}{attempt} ──"]
@@ -198,9 +246,29 @@ class RunScreen(Screen[int]):
                 lines.append(view.action)
             self.query_one(OutputPane).add(lines)
 
+    def channels_of(self, step: Any) -> list[str]:
+        names = getattr(step, "channel_names", None)
+        if not callable(names):
+            return []
+        notifications = getattr(self.session.loaded.playbook, "notifications", None)
+        declared = getattr(notifications, "channels", {}) or {}
+        shown = []
+        for name in names():
+            channel = declared.get(name)
+            fmt = getattr(getattr(channel, "format", None), "value", None)
+            shown.append(f"{name} ({fmt})" if fmt else str(name))
+        return shown
+
+    def remember_monitor_event(self, event: Event) -> None:
+        if event.type in MONITOR_EVENTS and event.step_id:
+            self.monitor_events.setdefault(event.step_id, []).append(event)
+
     def handle_event(self, event: Event) -> None:
         assert self.state is not None
         self.state.apply(event)
+        self.remember_monitor_event(event)
+        if self.monitor is not None:
+            self.monitor.apply(event)
         data = event.data
         notes: list[str] = []
         match event.type:
@@ -208,11 +276,21 @@ class RunScreen(Screen[int]):
                 self.shown.status = StepStatus(data["status"])
                 self.shown.result = dict(data)
                 self.shown.waiting = None
+                self.waiting_until = None
                 if data.get("reason") and self.shown.status != StepStatus.succeeded:
                     notes.append(f"{self.shown.status.value}: {data['reason']}")
             case EventType.decision:
                 reason = f": {data['reason']}" if data.get("reason") else ""
-                notes.append(f"→ {data['action'].replace('_', ' ')}{reason}")
+                by_itself = " (automatic, as the playbook says)" if data.get("automatic") else ""
+                notes.append(f"→ {data['action'].replace('_', ' ')}{by_itself}{reason}")
+                if data.get("automatic") and data.get("action") == "rollback":
+                    # Nobody was asked, so say it where it cannot be missed.
+                    self.app.notify(
+                        f"Rollback started automatically{reason}",
+                        title="✗ ROLLBACK TRIGGER FIRED",
+                        severity="error",
+                        timeout=30,
+                    )
             case EventType.rollback_started:
                 notes.append(f"↺ rollback started: {data.get('reason', '')}")
             case EventType.run_paused:
@@ -222,9 +300,44 @@ class RunScreen(Screen[int]):
                 notes.append(f"{RUN_ICONS[status]} run {status.value.replace('_', ' ')}")
             case EventType.host_key_accepted:
                 notes.append(f"host key accepted: {data.get('host')} {data.get('fingerprint')}")
+            case EventType.monitor_crossing if data.get("from") != "unknown" or (
+                data.get("to") not in {"ok", "unknown"}
+            ):
+                # The first reading settling to ok is not news; every other change is.
+                notes.append(self.crossing_note(data))
+            case EventType.run_held:
+                notes.append(self.held_note(data))
+            case EventType.notification:
+                notes.append(notification_note(data))
             case _:
                 pass
         self.query_one(OutputPane).add(notes)
+
+    def crossing_note(self, data: dict[str, Any]) -> str:
+        """``⚠ Error rate: ok → warning at 1.4 % (warn > 1 %)`` for the output pane."""
+        name = str(data.get("signal", "?"))
+        signal = self.monitor.signal(name) if self.monitor is not None else None
+        label = signal.label if signal else name
+        unit = signal.unit if signal else ""
+        try:
+            state = SignalState(str(data.get("to")))
+        except ValueError:
+            state = SignalState.unknown
+        icon = {SignalState.ok: "✓", SignalState.warning: "⚠", SignalState.triggered: "✗"}.get(
+            state, "?"
+        )
+        value = data.get("value")
+        shown = format_number(float(value), unit) if isinstance(value, int | float) else "–"
+        threshold = f" ({data['threshold']})" if data.get("threshold") else ""
+        return f"{icon} {label}: {data.get('from', '?')} → {state.value} at {shown}{threshold}"
+
+    def held_note(self, data: dict[str, Any]) -> str:
+        from deploytui.ui.text import parse_time
+
+        until = parse_time(str(data.get("until") or ""))
+        when = until_text(until, self.now()) if until else "later"
+        reason = f": {data['reason']}" if data.get("reason") else ""
+        return f"⏳ run held {when}{reason}"
 
     @property
     def shown_step_id(self) -> str | None:
@@ -239,6 +352,7 @@ class RunScreen(Screen[int]):
         status = self.state.steps[question.step.id].status if self.state else StepStatus.pending
         self.shown.status = status
         self.shown.waiting = question.ask
+        self.waiting_until = None
         if question.ask != Ask.acknowledge and not self.quitting:
             self.open_pending()
 
@@ -246,7 +360,8 @@ class RunScreen(Screen[int]):
         self.ended = True
         self.outcome = item.outcome
         self.pending = None
-        if self.quitting:
+        self.waiting_until = None
+        if self.quitting or (self.leave_when_ended and not item.error):
             self.finish()
             return
         if item.error:
@@ -273,8 +388,13 @@ class RunScreen(Screen[int]):
         done = sum(1 for step in steps if step.status == StepStatus.succeeded)
         skipped = sum(1 for step in steps if step.status == StepStatus.skipped)
         breaches = len(self.state.breaches())
+        headline = f"{RUN_ICONS[status]} Run {status.value.replace('_', ' ')}"
+        if status == RunStatus.waiting and any(
+            step.status == StepStatus.held for step in self.state.steps.values()
+        ):
+            headline = "⏳ Run parked"
         lines = [
-            f"[bold {style}]{RUN_ICONS[status]} Run {status.value.replace('_', ' ')}[/] in {took}",
+            f"[bold {style}]{headline}[/] in {took}",
             f"{plural(done, 'step')} done, {skipped} skipped · "
             f"{plural(len(self.state.signoffs), 'sign-off')}",
             f"{plural(len(self.state.inputs), 'value')} recorded · "
@@ -324,7 +444,21 @@ class RunScreen(Screen[int]):
         if self.shown.status == StepStatus.running and self.step_started_at:
             began = datetime.fromisoformat(self.step_started_at)
             self.shown.running_for = max(0.0, (now - began).total_seconds())
+        self.shown.countdown = (
+            f"⏳ waiting {until_text(self.waiting_until, now)} · "
+            f"{countdown((self.waiting_until - now).total_seconds())} left"
+            if self.waiting_until is not None and not self.ended
+            else ""
+        )
         self.query_one(StepPanel).show(self.shown)
+        watching = (
+            self.monitor
+            if self.monitor is not None
+            and not self.ended
+            and self.monitor.step_id == self.shown_step_id
+            else None
+        )
+        self.query_one(MonitorPanel).show(watching, now)
 
     # -- answering -----------------------------------------------------------------------------
 
@@ -373,7 +507,27 @@ class RunScreen(Screen[int]):
                 self.push_dialog(GateDialog(view, question.results), self.gate_chosen)
             case Ask.failure:
                 assert view is not None and question.failure is not None
-                self.push_dialog(FailureDialog(view, question.failure), self.decide)
+                trigger = getattr(question.failure, "trigger", None)
+                if trigger:
+                    monitor = (
+                        self.monitor if self.monitor and self.monitor.step_id == step.id else None
+                    )
+                    dialog: Any = TriggerDialog(
+                        view,
+                        question.failure,
+                        dict(trigger),
+                        monitor=monitor,
+                        rollback_steps=len(self.session.loaded.playbook.rollback.steps),
+                    )
+                else:
+                    dialog = FailureDialog(view, question.failure)
+                self.push_dialog(dialog, self.decide)
+            case Ask.hold:
+                assert view is not None and question.until is not None
+                self.push_dialog(
+                    HoldDialog(view, question.until, now=self.now, run_id=self.session.run_id),
+                    self.decide,
+                )
             case Ask.interrupted:
                 assert view is not None
                 self.push_dialog(InterruptedDialog(view), self.decide)
@@ -405,6 +559,29 @@ class RunScreen(Screen[int]):
         step_title = question.view.title if question.view else question.step.title
         if choice in {"retry", "rerun"}:
             self.answer(Decision(action=DecisionAction(choice)))
+        elif choice == "wait":
+            until = question.until
+            self.answer(Decision(action=DecisionAction("wait")))
+            self.waiting_until = until
+        elif choice == "continue":
+            when = until_text(question.until, self.now()) if question.until else ""
+            dialog = ReasonDialog(
+                f"Continue now: {step_title}",
+                f"The hold runs {when}. Why go on early? The reason goes into the journal.",
+                "Continue now",
+                placeholder="e.g. traffic peak already passed, checked with the on-call",
+            )
+            self.push_dialog(
+                dialog,
+                lambda reason: (
+                    reason
+                    and self.answer(Decision(action=DecisionAction("continue"), reason=reason))
+                ),
+            )
+        elif choice == "leave":
+            when = until_text(question.until, self.now()) if question.until else "later"
+            self.leave_when_ended = True
+            self.answer(Decision(action=DecisionAction.stop, reason=f"left parked {when}"))
         elif choice == "skip":
             verb = "Override the gate" if question.ask == Ask.gate else "Skip the step"
             dialog = ReasonDialog(
@@ -489,6 +666,8 @@ class RunScreen(Screen[int]):
                 return decidable and self.can_rollback()
             case "cancel_command":
                 step = self.shown.step
+                if self.waiting_until is not None:
+                    return pending is None and not self.ended
                 return (
                     pending is None
                     and not self.ended
@@ -519,6 +698,25 @@ class RunScreen(Screen[int]):
         self.decide("rollback")
 
     def action_cancel_command(self) -> None:
+        if self.waiting_until is not None:
+            dialog = ConfirmDialog(
+                "Stop waiting?",
+                "The hold is not over yet; you choose again: wait, continue now (with a reason) "
+                "or leave the run parked.",
+                "Stop waiting",
+                danger=False,
+            )
+            self.push_dialog(dialog, lambda yes: yes and self.session.engine.cancel_current())
+            return
+        if getattr(self.shown.step, "kind", None) == "monitor":
+            dialog = ConfirmDialog(
+                "Stop watching?",
+                "The watch stops here and the step fails as cancelled (its samples stay in the "
+                "journal); then you choose: watch again, skip, abort or roll back.",
+                "Stop watching",
+            )
+            self.push_dialog(dialog, lambda yes: yes and self.session.engine.cancel_current())
+            return
         dialog = ConfirmDialog(
             "Cancel the running command?",
             "The command is stopped and the step fails as cancelled; then you choose: retry, "
@@ -544,3 +742,15 @@ class RunScreen(Screen[int]):
         self.session.stop()
         self.shown.ended = "[bold $warning]⏸ Stopping… the run stays resumable.[/]"
         self.refresh_views()
+
+
+def notification_note(data: dict[str, Any]) -> str:
+    """A quiet line: ``✓ notified ops (run_started)`` or ``✗ notification to ops failed: …``."""
+    channel = data.get("channel", "?")
+    about = f" ({data['event']})" if data.get("event") else ""
+    if data.get("ok"):
+        return f"✓ notified {channel}{about}"
+    attempts = data.get("attempts")
+    tries = f" after {plural(int(attempts), 'attempt')}" if isinstance(attempts, int) else ""
+    error = f": {data['error']}" if data.get("error") else ""
+    return f"✗ notification to {channel}{about} failed{tries}{error}"

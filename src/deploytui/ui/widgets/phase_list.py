@@ -26,7 +26,7 @@ _VARS = re.compile(r"\{\{\s*vars\.(\w+)\s*\}\}")
 def phase_status(statuses: list[StepStatus]) -> StepStatus:
     """One status for a phase from its steps' statuses (same rule as the report)."""
     found = set(statuses)
-    for status in (StepStatus.failed, StepStatus.interrupted, StepStatus.running):
+    for status in (StepStatus.failed, StepStatus.interrupted, StepStatus.held, StepStatus.running):
         if status in found:
             return status
     if not found or found == {StepStatus.pending}:
@@ -82,6 +82,7 @@ class PhaseList(Widget):
         self._phase_title = ""
 
     def show(self, state: RunState, current_step: str | None) -> None:
+        before = (self._rows, self._steps, self._phase_title)
         self._rows = phase_rows(state, current_step)
         playbook = state.playbook
         self._steps = []
@@ -100,7 +101,9 @@ class PhaseList(Widget):
                 )
                 for step in steps
             ]
-        self.refresh(layout=True)
+        # Called on every drain of the run's feed: unchanged, it costs no layout or repaint.
+        if (self._rows, self._steps, self._phase_title) != before:
+            self.refresh(layout=True)
 
     def render(self) -> Content:
         width = max(self.size.width, 10)
@@ -110,9 +113,12 @@ class PhaseList(Widget):
             lines.append(Content.from_markup(f"[dim]Steps in {escape(self._phase_title)}[/]"))
             for icon, title, current in self._steps:
                 # Long titles wrap under themselves (hanging indent past the icon), never "…".
-                parts = textwrap.wrap(title, max(width - 2, 8)) or [""]
+                # The icon may be two cells wide (⏳ held), so measure it rather than assume.
+                first = Content.from_markup(f"{icon} ")
+                indent = first.cell_length
+                parts = textwrap.wrap(title, max(width - indent, 8)) or [""]
                 for number, part in enumerate(parts):
-                    lead = Content.from_markup(f"{icon} ") if number == 0 else Content("  ")
+                    lead = first if number == 0 else Content(" " * indent)
                     line = lead.append(Content(part))
                     lines.append(line.stylize("bold") if current else line)
         return Content("\n").join(lines)
@@ -147,8 +153,10 @@ class PhaseStrip(Widget):
         words = "[dim]phases[/]  "  # between phases (or at the end) the icons still get a label
         if current is not None:
             words = f"[bold]{escape(current[2])}[/] {current[3]}  "
-        self._markup = f"{words}{icons}"
-        self.refresh()
+        markup = f"{words}{icons}"
+        if markup != self._markup:
+            self._markup = markup
+            self.refresh()
 
     def render(self) -> Content:
         return Content.from_markup(self._markup)

@@ -58,11 +58,16 @@ class StatusBar(Widget):
         clock, detail = window_text(state, now)
         operator = escape(state.operator or "?")
         where = f"[bold]{escape(title)}[/] · run [bold]{state.run_id}[/]"
-        self._parts = [
+        parts = [
             # At 80 columns dropping the word "operator" keeps the clock on the first line.
             ([f"{where} · operator {operator}", f"{where} · {operator}"], clock),
             ([f"[dim]journal {escape(journal)}[/]"], detail),
         ]
+        # The run screen calls this on every drain of its feed (20 times a second during a
+        # flood of output): an unchanged bar must not cost a layout and a repaint.
+        if parts == self._parts:
+            return
+        self._parts = parts
         self.refresh(layout=True)
 
     def render(self) -> Content:

@@ -30,6 +30,7 @@ WAITING_HINTS: dict[Ask, str] = {
     Ask.failure: "[b]enter[/b] to choose: retry, skip, abort or roll back",
     Ask.interrupted: "[b]enter[/b] to choose: re-run it or mark it done",
     Ask.host_key: "[b]enter[/b] to review an unknown host key",
+    Ask.hold: "[b]enter[/b] to choose: wait here, continue now or leave it parked",
 }
 
 
@@ -45,6 +46,12 @@ class StepShown:
     waiting: Ask | None = None
     result: dict[str, Any] = field(default_factory=dict)
     ended: str = ""
+    # The step with templates rendered and secrets masked (the notify message), if rendered.
+    rendered: StepBase | None = None
+    # For a notify step: its channels as "name (format)".
+    channels: list[str] = field(default_factory=list)
+    # "Wait here" at a hold: the live countdown line.
+    countdown: str = ""
 
 
 def reflow(text: str) -> str:
@@ -87,17 +94,23 @@ def step_markup(shown: StepShown) -> str:
         lines.append(escape(reflow(step.text)))
     if isinstance(step, ConfirmStep) and step.prompt:
         lines.append(escape(reflow(step.prompt)))
-    if view.action:
+    if getattr(step, "kind", None) == "notify":
+        lines.extend(notify_lines(shown))
+    elif view.action:
         lines.append(f"[$accent]{escape(view.action)}[/]")
-    if view.where:
+    if view.where and getattr(step, "kind", None) != "notify":  # "to CHANNELS" says where
         lines.append(f"[dim]on[/] {escape(view.where)}")
     status = shown.status
-    if shown.waiting is not None:
+    if shown.countdown:
+        lines.append(f"[bold $warning]{escape(shown.countdown)}[/] — [b]c[/b] stops waiting")
+    elif shown.waiting is not None:
         lines.append(f"[bold $warning]● waiting for you[/] — {WAITING_HINTS[shown.waiting]}")
     elif status == StepStatus.running:
         since = format_duration(shown.running_for or 0)
         doing = "running" if step is not None and step.automated else "in progress"
         lines.append(f"[bold $accent]▶ {doing} · {since}[/]")
+    elif status == getattr(StepStatus, "held", None):
+        lines.append(f"{step_icon(status)} [bold $warning]held[/]")
     elif status in {StepStatus.succeeded, StepStatus.skipped, StepStatus.failed}:
         word = status.value
         if shown.result.get("duration"):
@@ -114,12 +127,25 @@ def step_markup(shown: StepShown) -> str:
     return "\n".join(lines)
 
 
+def notify_lines(shown: StepShown) -> list[str]:
+    """A notify step: where it goes and the message exactly as it will be sent (masked)."""
+    step = shown.rendered or shown.step
+    channels = ", ".join(shown.channels) or ", ".join(getattr(step, "channel_names", list)())
+    message = str(getattr(step, "message", "") or "")
+    lines = [f"[dim]to[/] [b]{escape(channels)}[/b]"]
+    if message:
+        lines.extend(f"[$accent]│ {escape(line)}[/]" for line in message.strip().splitlines())
+    return lines
+
+
 class StepPanel(VerticalScroll, can_focus=False):
     """A bordered, scrollable panel titled with the phase and the step's position in it."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._body = Static("", id="step-body", markup=True)
+        self._markup: str | None = None
+        self._titles: tuple[str, str] | None = None
 
     def compose(self):  # type: ignore[no-untyped-def]
         yield self._body
@@ -128,9 +154,15 @@ class StepPanel(VerticalScroll, can_focus=False):
         view = shown.view
         if view is not None and not shown.ended:
             where = "rollback" if view.rollback else view.phase_title
-            self.border_title = f"{where} · step {view.index} of {view.total}"
-            self.border_subtitle = view.kind
+            titles = (f"{where} · step {view.index} of {view.total}", view.kind)
         else:
-            self.border_title = "Run"
-            self.border_subtitle = ""
-        self._body.update(step_markup(shown))
+            titles = ("Run", "")
+        # Called on every drain of the run's feed (20 times a second during a flood of output):
+        # setting a title or the body repaints even when nothing changed, so compare first.
+        if titles != self._titles:
+            self._titles = titles
+            self.border_title, self.border_subtitle = titles
+        markup = step_markup(shown)
+        if markup != self._markup:
+            self._markup = markup
+            self._body.update(markup)
