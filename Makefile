@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 
-.PHONY: demo test setup test-setup lint format screenshots exhaustive
+.PHONY: demo test setup test-setup lint format screenshots exhaustive bench
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -39,3 +39,8 @@ format: setup
 
 screenshots: setup
 	$(PY) scripts/screenshots.py
+
+## Benchmarks against the baselines a user would otherwise pick; writes docs/performance.md.
+## (Needs openssh-server for the fan-out figures: `make test-setup` installs it.) ~10 minutes.
+bench: setup
+	$(PY) -m benchmarks.run

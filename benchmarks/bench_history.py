@@ -35,7 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Figure, compared, median_seconds
+from benchmarks.common import Figure, compared
 
 ROOT = Path(__file__).resolve().parents[1]
 AREA = "History at scale"
@@ -274,7 +274,9 @@ def build_journal(path: Path, template: Template, runs: int) -> dict[str, Any]:
 # -- the in-app child ------------------------------------------------------------------------------
 
 
-async def _screen_times(journal_path: Path, repeats: int) -> dict[str, list[float]]:
+async def _screen_times(
+    journal_paths: list[Path], rounds: int
+) -> dict[str, dict[str, list[float]]]:
     from textual.widgets import DataTable
 
     from deploytui.journal import Journal
@@ -305,21 +307,22 @@ async def _screen_times(journal_path: Path, repeats: int) -> dict[str, list[floa
     async def wait(condition: Any, what: str) -> None:
         began = time.monotonic()
         while not condition():
+            app = apps[0]
             if app._exception is not None:
                 raise RuntimeError(f"the app crashed: {app._exception!r}")
             if time.monotonic() - began > 120:
                 raise RuntimeError(f"timed out waiting for {what}")
             await asyncio.sleep(0.001)
 
-    times: dict[str, list[float]] = {"history": [], "resume": []}
-    with Journal(journal_path) as journal:
-        app = TimedApp(journal=journal, operator_name="bench", config=UiConfig(), cwd=ROOT)
-        async with app.run_test(size=(120, 40)):
-            await wait(lambda: isinstance(app.screen, HomeScreen), "the home screen")
-            recent = app.screen.query_one("#recent", DataTable)
-            await wait(lambda: recent.row_count > 0, "the home screen's runs")
-            await asyncio.sleep(0.5)  # the home screen's own load settles first
-            for _ in range(repeats):
+    async def once(path: Path, times: dict[str, list[float]]) -> None:
+        with Journal(path) as journal:
+            app = TimedApp(journal=journal, operator_name="bench", config=UiConfig(), cwd=ROOT)
+            apps[:] = [app]
+            async with app.run_test(size=(120, 40)):
+                await wait(lambda: isinstance(app.screen, HomeScreen), "the home screen")
+                recent = app.screen.query_one("#recent", DataTable)
+                await wait(lambda: recent.row_count > 0, "the home screen's runs")
+                await asyncio.sleep(0.5)  # the home screen's own load settles first
                 for name, kind, table_id in (
                     ("history", HistoryScreen, "#runs"),
                     ("resume", ResumePicker, "#resume-runs"),
@@ -331,31 +334,41 @@ async def _screen_times(journal_path: Path, repeats: int) -> dict[str, list[floa
                     times[name].append(app.painted - began)  # type: ignore[operator]
                     await app.pop_screen()
                     await asyncio.sleep(0.3)
-            app.exit(0)
-    return times
+                app.exit(0)
+
+    apps: list[Any] = []
+    results = {str(path): {"history": [], "resume": []} for path in journal_paths}
+    await once(journal_paths[0], {"history": [], "resume": []})  # warm-up, not counted
+    # The journals take turns, so a change in the machine's load weighs on each alike.
+    for _ in range(rounds):
+        for path in journal_paths:
+            await once(path, results[str(path)])
+    return results
 
 
 def _child(argv: list[str]) -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("journal")
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("journals", nargs="+")
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args(argv)
-    print("RESULT " + json.dumps(asyncio.run(_screen_times(Path(args.journal), args.repeats))))
+    paths = [Path(path) for path in args.journals]
+    print("RESULT " + json.dumps(asyncio.run(_screen_times(paths, args.rounds))))
 
 
 # -- the parent ------------------------------------------------------------------------------------
 
 
-def _in_app(folder: Path, journal: Path, repeats: int) -> dict[str, float]:
+def _in_app(folder: Path, journals: list[Path], rounds: int) -> dict[str, dict[str, float]]:
+    """Median seconds per journal and screen, measured in one child process."""
     done = subprocess.run(
         [
             sys.executable,
             "-m",
             "benchmarks.bench_history",
             "--child",
-            str(journal),
-            "--repeats",
-            str(repeats),
+            *map(str, journals),
+            "--rounds",
+            str(rounds),
         ],
         cwd=ROOT,
         env=_env(folder),
@@ -366,20 +379,34 @@ def _in_app(folder: Path, journal: Path, repeats: int) -> dict[str, float]:
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             times = json.loads(line[len("RESULT ") :])
-            return {name: statistics.median(values) for name, values in times.items()}
+            return {
+                path: {name: statistics.median(values) for name, values in screens.items()}
+                for path, screens in times.items()
+            }
     raise RuntimeError(f"bench_history child failed:\n{done.stdout[-2000:]}{done.stderr[-4000:]}")
 
 
-def _process_seconds(folder: Path, argv: list[str], repeats: int) -> float:
+def _process_seconds(
+    folder: Path, commands: dict[str, list[str]], repeats: int
+) -> dict[str, float]:
+    """Median wall time of each command as a whole process, the commands taking turns so that a
+    change in the machine's load during the benchmark weighs on each of them alike."""
     env = _env(folder)
 
-    def once() -> None:
+    def once(argv: list[str]) -> float:
+        began = time.perf_counter()
         done = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"{argv} exited {done.returncode}: {done.stderr[-2000:]}")
+        return time.perf_counter() - began
 
-    once()  # warm the page cache and the .pyc files: every figure is a warm start
-    return median_seconds(once, repeats)
+    for argv in commands.values():
+        once(argv)  # warm the page cache and the .pyc files: every figure is a warm start
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(repeats):
+        for name, argv in commands.items():
+            samples[name].append(once(argv))
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def _figure(name: str, value: float, baseline: float, count_ms: float, notes: str = "") -> Figure:
@@ -416,27 +443,37 @@ def run(quick: bool) -> list[Figure]:
             if path.exists()
         )
         cli = _deploytui()
-        seconds: dict[str, dict[str, float]] = {}
+        commands = {"version": [*cli, "--version"]}
         for label, journal in (("small", small), ("large", large)):
             path = str(journal["path"])
+            commands[f"runs {label}"] = [*cli, "--journal", path, "runs"]
+            commands[f"show {label}"] = [*cli, "--journal", path, "show", journal["big_run"]]
+            if shutil.which("sqlite3"):
+                commands[f"count {label}"] = ["sqlite3", path, "SELECT COUNT(*) FROM events"]
+        process = _process_seconds(folder, commands, repeats)
+        screens = _in_app(folder, [small["path"], large["path"]], repeats)
+        seconds: dict[str, dict[str, float]] = {}
+        for label, journal in (("small", small), ("large", large)):
             seconds[label] = {
-                "runs": _process_seconds(folder, [*cli, "--journal", path, "runs"], repeats),
-                "show": _process_seconds(
-                    folder, [*cli, "--journal", path, "show", journal["big_run"]], repeats
-                ),
-                "count": _process_seconds(
-                    folder, ["sqlite3", path, "SELECT COUNT(*) FROM events"], repeats
-                )
-                if shutil.which("sqlite3")
-                else 0.0,
-                **_in_app(folder, journal["path"], repeats),
+                "runs": process[f"runs {label}"],
+                "show": process[f"show {label}"],
+                "count": process.get(f"count {label}", 0.0),
+                **screens[str(journal["path"])],
             }
         big, little = seconds["large"], seconds["small"]
         count_ms = big["count"] * 1000
+        floor = (
+            f"`deploytui --version` takes {process['version'] * 1000:.0f} ms as a whole process "
+            "in the same run: the interpreter and import floor"
+        )
         scale = f"{large['runs']:,} runs / {large['events']:,} events"
         figures = [
             _figure(
-                f"`deploytui runs`, {scale} (whole process)", big["runs"], little["runs"], count_ms
+                f"`deploytui runs`, {scale} (whole process)",
+                big["runs"],
+                little["runs"],
+                count_ms,
+                floor,
             ),
             _figure(
                 f"history screen appears with rows, {scale} (in-app)",
@@ -457,6 +494,7 @@ def run(quick: bool) -> list[Figure]:
                 big["show"],
                 little["show"],
                 count_ms,
+                floor + "; the hash chain of all 5,000 events is verified, as `show` does",
             ),
             compared(
                 Figure(

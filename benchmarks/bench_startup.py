@@ -147,6 +147,18 @@ def run(quick: bool) -> list[Figure]:
                 f"{results['bare'].spread()} s, {cpu('bare')}",
             )
         ),
+        compared(
+            Figure(
+                area=AREA,
+                name="TUI to an interactive run screen, CPU time",
+                value=results["tui"].cpu_seconds,
+                unit="s",
+                baseline_name="bare Textual app, CPU time",
+                baseline_value=results["bare"].cpu_seconds,
+                notes="user+system time: what a busy machine cannot stretch (wall time above "
+                "includes waiting for a core)",
+            )
+        ),
         Figure(
             area=AREA,
             name="headless run: textual imported",

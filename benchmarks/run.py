@@ -141,7 +141,7 @@ def section(
         lines.append("")
     if error:
         lines += ["**The benchmark failed:**", "", "```", error.rstrip(), "```", ""]
-    method = inspect.cleandoc(getattr(module, "__doc__", "") or "")
+    method = inspect.cleandoc(getattr(module, "__doc__", "") or "").replace("``", "`")
     lines += [f"Method (`benchmarks/bench_{name}.py`, {took:.0f} s): {method}", ""]
     noted = [figure for figure in figures if figure.notes]
     if noted:
@@ -195,6 +195,9 @@ def document(
         "```sh",
         command,
         "```",
+        "",
+        "`make bench` runs the full benchmark (`python -m benchmarks.run`); `--quick` takes fewer "
+        "repeats and `--only AREA` runs one area without touching this file.",
         "",
     ]
     return "\n".join(head + sections)

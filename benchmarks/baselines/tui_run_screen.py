@@ -35,7 +35,8 @@ def main() -> int:
     App.run = _headless_run  # type: ignore[method-assign]
     cli_run.require_terminal = lambda: None  # type: ignore[attr-defined]
     playbook, journal = sys.argv[1], sys.argv[2]
-    code = cli_main(["run", playbook, "--journal", journal])
+    sys.argv = ["deploytui", "run", playbook, "--journal", journal]
+    code = cli_main()  # no argv: exactly what the console script does
     return 0 if code in (0, 3) else code
 
 

@@ -185,6 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None:  # the console script, not a caller in a longer-lived process (tests)
+        from deploytui.startup import starting
+
+        starting()  # rare GC collections while start-up builds its long-lived objects
     parser = build_parser()
     args = parser.parse_args(argv)
     return dispatch(args)

@@ -38,6 +38,7 @@ def _drive_headless(
 
     from deploytui.engine.runner import RunOutcome
     from deploytui.model.events import RunStatus
+    from deploytui.startup import started
 
     result: dict[str, Any] = {}
 
@@ -59,6 +60,7 @@ def _drive_headless(
     in_main = threading.current_thread() is threading.main_thread()
     previous = {sig: signal.signal(sig, stop) for sig in signals} if in_main else {}
     worker = threading.Thread(target=work, name="deploytui-engine", daemon=True)
+    started()  # start-up's objects set aside; normal GC pace for the run (deploytui.startup)
     worker.start()
     try:
         while worker.is_alive():
@@ -245,10 +247,15 @@ def _resume(args: argparse.Namespace, extra_overrides: dict[str, str]) -> int:
         if not args.headless:
             require_terminal()
         confirm_take_over(journal, run_id, args)
+        answers = None
+        if args.headless and getattr(args, "answers", None):
+            from deploytui.engine.headless import load_answers
+
+            answers = load_answers(args.answers)  # its operator resumes the run, as for `run`
         loaded, resume_data = prepare_resume(
             journal,
             run_id,
-            operator_name=operator_name(args),
+            operator_name=operator_name(args, answers),
             extra_overrides={**parse_vars(getattr(args, "var", [])), **extra_overrides},
             targets=targets_file(args),  # else the run keeps the targets it started with
         )

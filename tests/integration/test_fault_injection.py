@@ -214,3 +214,108 @@ def test_sigkill_after_event_k_then_resume_is_exact(
     assert not failures, f"{len(failures)} of {len(points)} kill points failed:\n" + "\n".join(
         failures[:20]
     )
+
+
+# -- Ctrl+C and a closing terminal in the middle of a remote command ----------------------------
+# (tests/integration/test_crash_resume.py covers the same for a local command.)
+
+SSH_PLAYBOOK = """
+name: remote stop
+targets:
+  ssh:
+    box: {host: box.example.com}
+phases:
+  - id: p
+    title: P
+    steps:
+      - {id: ask, kind: input, title: Ticket, fields: [{id: ticket, type: text}]}
+      - id: long
+        kind: ssh
+        title: A long remote command (not idempotent)
+        hosts: [box]
+        command: "echo started; sleep 45 && echo @TOKEN@; touch @DIR@/LATE"
+      - {id: after, kind: local, title: After, command: "echo after {{ inputs.ticket }}"}
+"""
+
+
+@pytest.mark.parametrize("signum", ["SIGINT", "SIGHUP"])
+def test_ctrl_c_or_hangup_during_an_ssh_command_stops_it_remotely_and_resumes(
+    signum: str, sshd: Any, ssh_keys: Any, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import uuid
+
+    from tests.core_helpers import PYTHON, cli, query, wait_for
+
+    token = f"deploytui-stop-{uuid.uuid4().hex}"
+    playbook = tmp_path / "remote.yaml"
+    playbook.write_text(SSH_PLAYBOOK.replace("@TOKEN@", token).replace("@DIR@", str(tmp_path)))
+    known_hosts = ssh_keys.known_hosts(tmp_path / "known_hosts", [sshd.port])
+    targets = tmp_path / "targets.yaml"
+    targets.write_text(json.dumps({"ssh": {"box": sshd.target(known_hosts=str(known_hosts))}}))
+    answers = tmp_path / "answers.yaml"
+    answers.write_text(
+        json.dumps(
+            {
+                "operator": "t",
+                "inputs": {"ticket": "CHG-9"},
+                "decisions": {"long": [{"mark_done": "finished by hand on the box"}]},
+            }
+        )
+    )
+    journal = tmp_path / "journal.db"
+
+    def restore_default_sigint() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # as in a terminal, not a pytest worker
+
+    process = subprocess.Popen(
+        [PYTHON, "-m", "deploytui.cli", "--journal", str(journal), "run", str(playbook),
+         "--headless", "--answers", str(answers), "--targets", str(targets)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+        preexec_fn=restore_default_sigint,
+    )  # fmt: skip
+
+    def remote_running() -> bool:
+        found = subprocess.run(["pgrep", "-f", token], capture_output=True, text=True)
+        return bool(found.stdout.strip())
+
+    def printed() -> Any:
+        if process.poll() is not None:  # it ended early: show why
+            pytest.fail(f"the run ended with {process.returncode}: {process.communicate()}")
+        return query(
+            journal, "SELECT 1 FROM events WHERE type = 'step_output' AND step_id = 'long'"
+        )
+
+    try:
+        wait_for(printed, what="the remote command to print", timeout=60)
+        assert remote_running()
+        process.send_signal(getattr(signal, signum))
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 3, err
+    assert "the run stays resumable" in err and "Traceback" not in err
+    wait_for(lambda: not remote_running(), what="the remote command to be stopped", timeout=30)
+    kinds = [row[0] for row in query(journal, "SELECT type FROM events ORDER BY seq")]
+    assert kinds[-2:] == ["step_interrupted", "run_paused"]
+
+    resumed = cli(
+        "--journal", str(journal), "resume", "--headless", "--answers", str(answers),
+        "--targets", str(targets),
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stdout[-2000:] + resumed.stderr
+    rows = query(
+        journal,
+        "SELECT step_id, type, data FROM events WHERE type IN ('step_started', 'decision', "
+        "'step_finished') ORDER BY seq",
+    )
+    long_events = [(kind, json.loads(data)) for step, kind, data in rows if step == "long"]
+    # Started once; not re-run: the answers file marked it done (the operator's choice).
+    assert [kind for kind, _ in long_events] == ["step_started", "decision", "step_finished"]
+    assert long_events[1][1]["action"] == "mark_done"
+    assert long_events[2][1]["marked_done"] is True
+    assert "after CHG-9" in resumed.stdout
+    assert not (tmp_path / "LATE").exists()
+    assert cli("--journal", str(journal), "verify").returncode == 0

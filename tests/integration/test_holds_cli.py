@@ -129,6 +129,12 @@ def test_run_parks_and_runs_and_show_say_waiting(tmp_path: Path) -> None:
     assert "held: waiting until" in shown.stdout
     started = [e["step"] for e in events(files, run_id) if e["type"] == "step_started"]
     assert started == ["before", "overnight"]  # the step after the hold has not run
+    # Every export says until when the parked step waits (UTC, as exports give every time).
+    stamp = f"waiting until {as_utc(str(held_until(files))):%Y-%m-%d %H:%M} UTC"
+    for form in ("md", "html", "json"):
+        exported = deploytui(files, "export", run_id, "--format", form)
+        assert exported.returncode == 0, exported.stderr
+        assert stamp in exported.stdout, form
 
 
 def test_resume_early_leave_then_continue_with_a_reason(tmp_path: Path) -> None:

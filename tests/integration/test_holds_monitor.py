@@ -130,3 +130,46 @@ def test_a_trigger_with_on_trigger_rollback_rolls_back_unasked(
     assert choice.data["trigger"]["signal"] == "error_rate"
     assert "on_trigger: rollback (rollback trigger: error_rate" in choice.data["reason"]
     assert of_type(journal.events(run_id), EventType.step_finished, "undo")
+
+
+def test_a_sustained_trigger_does_not_span_a_checkpoint_break(
+    journal: Journal, http_server: HttpServer
+) -> None:
+    # Beyond "for 2m" at the end of the first checkpoint (1 min held) and again on the first
+    # reading an hour later: nobody watched in between, so that one reading must not trigger.
+    statuses = iter([200, 500, 500, 500])
+    http_server.route("GET", "/health", lambda request: (next(statuses, 200), "x"))
+    loaded = load(
+        f"""
+        name: long watch
+        targets:
+          http:
+            app: {{base_url: "{http_server.url}"}}
+        phases:
+          - id: stabilize
+            title: Stabilization
+            steps:
+              - id: watch
+                kind: monitor
+                title: Status every hour
+                duration: 3h
+                checkpoint_every: 1h
+                watch_for: 2m
+                interval: 1m
+                signals:
+                  - name: status
+                    http: {{target: app, path: /health}}
+                    measure: status
+                    fail: "> 499 for 2m"
+        """
+    )
+    run_id = new_run(journal, loaded)
+    clock = ManualClock(START)
+    first = session(journal, loaded, run_id, clock, HoldOperator())
+    assert first.status == RunStatus.waiting
+    clock.advance((START + timedelta(hours=1) - clock.now()).total_seconds())
+    second = session(journal, loaded, run_id, clock, HoldOperator())
+    assert second.status == RunStatus.waiting, second.message  # parked again, not triggered
+    crossings = of_type(journal.events(run_id), EventType.monitor_crossing, "watch")
+    assert [c.data["to"] for c in crossings] == ["warning", "ok"]  # never "triggered"
+    assert crossings[-1].data["t"] >= 3600  # back to ok only in the second checkpoint

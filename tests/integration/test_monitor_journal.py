@@ -170,3 +170,42 @@ def test_a_stopped_watch_resumes_where_it_was(journal: Journal, http_server: Htt
     monitor = finished.data["details"]["monitor"]
     assert monitor["samples"] == len(samples)
     assert monitor["signals"]["error_rate"]["count"] == len(samples)
+
+
+def _rehearsal(url: str, watch: str) -> Any:
+    text = _playbook(url, duration="'{{ vars.watch }}'")
+    return load(
+        text.replace(
+            "        targets:", f"        variables: {{watch: {watch}}}\n        targets:", 1
+        )
+    )
+
+
+def test_a_rehearsal_shortens_a_templated_watch_below_a_thresholds_for(
+    journal: Journal, http_server: HttpServer
+) -> None:
+    # --var watch=1m on a watch whose fail is "> 50 % for 2m": the rehearsal runs and says the
+    # trigger cannot be reached, instead of failing the step (and offering a rollback).
+    Flaky(http_server, fail_from=None)
+    loaded = _rehearsal(http_server.url, "1m")
+    run_id = new_run(journal, loaded)
+    outcome = _engine(journal, loaded, run_id, ScriptedOperator()).run()
+    assert outcome.status.value == "completed", outcome.message
+    output = "\n".join(journal.output(run_id, "watch"))
+    assert "'> 50 % for 2m' asks for longer than one watch lasts" in output
+    assert "cannot be reached in this run" in output
+
+
+def test_a_bad_rendered_duration_fails_with_a_sentence_not_a_pydantic_dump(
+    journal: Journal, http_server: HttpServer
+) -> None:
+    Flaky(http_server, fail_from=None)
+    loaded = _rehearsal(http_server.url, "soon")
+    run_id = new_run(journal, loaded)
+    operator = ScriptedOperator(failures={"watch": [decision("abort", "bad duration")]})
+    _engine(journal, loaded, run_id, operator).run()
+    finished = of_type(journal.events(run_id), EventType.step_finished, "watch")[-1]
+    reason = finished.data["reason"]
+    assert reason.startswith("cannot render the step: duration: ")
+    assert "'soon' is not a duration" in reason
+    assert "pydantic" not in reason and "validation error" not in reason

@@ -36,7 +36,7 @@ import pytest
 from deploytui.demo import bundled_playbook
 from deploytui.playbook.loader import load_playbook
 from tests.conftest import REPO, HttpServer
-from tests.core_helpers import PYTHON
+from tests.core_helpers import PYTHON, query, wait_for
 from tests.integration.test_shipped_playbooks import PLAYBOOKS, _overrides
 
 MASKED = "••••"
@@ -126,6 +126,22 @@ class Cli:
             assert result.returncode == expect, (args, result.stdout[-3000:], result.stderr)
         return result
 
+    def start(self, *args: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [PYTHON, "-m", "tests.sweep_cli", "--journal", str(self.journal), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=self.env,
+            cwd=REPO,
+            stdin=subprocess.DEVNULL,
+        )
+
+    def finish(self, process: subprocess.Popen[bytes]) -> subprocess.CompletedProcess[bytes]:
+        out, err = process.communicate(timeout=300)
+        self.printed.append((" ".join(map(str, process.args)), out + err))
+        assert process.returncode == 0, (out[-3000:], err)
+        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+
     def review(self, run_id: str, out_dir: Path, step_ids: list[str]) -> None:
         """Everything an operator or auditor runs after a window, kept for the sweep."""
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -204,7 +220,7 @@ def sweep_playbook(folder: Path, proof: Path, http_url: str, ssh_target: dict[st
                 description: 'connects with {{{{ secrets.db_password }}}}'
                 command: >-
                   echo db password is {{{{ secrets.db_password }}}};
-                  printf '%s' "$DB_PASSWORD" > {proof}/db_password;
+                  printf '%s' "$DB_PASSWORD" > {proof}/db_password; env > {proof}/local_env;
                   printf '%s' "$DB_PASSWORD" | base64;
                   {quote_py}
                 env: {{DB_PASSWORD: '{{{{ secrets.db_password }}}}'}}
@@ -245,6 +261,10 @@ def sweep_playbook(folder: Path, proof: Path, http_url: str, ssh_target: dict[st
                 title: MongoDB reached with the secret URI
                 target: db
                 check: ping
+              - id: hold_open
+                kind: local
+                title: Keeps the run live while the test copies the journal files
+                command: while [ ! -e {proof}/release ]; do sleep 0.05; done
         """
     )
     path = folder / "sweep.yaml"
@@ -274,12 +294,32 @@ def test_every_secret_in_every_place_never_persists(
     env["SWEEP_MONGO_URI_LOG"] = str(proof / "mongo_uris")
     journal = tmp_path / "journal" / "sweep.db"
     cli = Cli(journal, env)
-    run = cli("run", str(playbook), "--headless", "--answers", str(answers))
+    run = cli.start("run", str(playbook), "--headless", "--answers", str(answers))
+    # Mid-run, the -wal and -shm files exist (a finished run checkpoints and removes them):
+    # copy all three while the driver still writes, to search them too.
+    wait_for(
+        lambda: (
+            journal.exists() and query(journal, "SELECT 1 FROM events WHERE step_id = 'hold_open'")
+        ),
+        timeout=120,
+        what="the last step to start",
+    )
+    live_files = {path.name: path.read_bytes() for path in journal.parent.glob("sweep.db*")}
+    assert {"sweep.db", "sweep.db-wal", "sweep.db-shm"} <= set(live_files)
+    (proof / "release").touch()
+    run = cli.finish(run)
     run_id = run_id_of(run)
+    for name, data in live_files.items():
+        assert_clean(f"{name} copied mid-run", data, list(s.values()))
 
     # Every secret reached what uses it...
     assert (proof / "db_password").read_text() == s["db_password"]
     assert (proof / "remote_token").read_text() == s["api_key"]
+    # A local command gets the secrets its step hands it, not the operator's whole set.
+    local_env = (proof / "local_env").read_text()
+    assert f"DB_PASSWORD={s['db_password']}" in local_env
+    assert "DEPLOYTUI_SECRET_" not in local_env
+    assert not [name for name, value in s.items() if name != "db_password" and value in local_env]
     assert (proof / "mongo_uris").read_text().splitlines() == [s["mongo_uri"]]
     basic = http_server.received[0]
     assert basic.path == f"/echo/{s['hook_key']}"

@@ -136,3 +136,77 @@ def test_on_a_terminal_the_take_over_is_asked(tmp_path: Path, answer: str) -> No
         assert f"run {run_id}: completed" in child.before
         assert json.loads(taken_over[0][1])["previous_pid"] == dead_pid
         assert status == "completed"
+
+
+async def test_the_tui_asks_before_taking_over_a_run_whose_driver_is_gone(
+    journal, tmp_path: Path
+) -> None:
+    """Home → resume of a crashed run: a take-over dialog (Back is the default); Back leaves the
+    run untouched, Take over journals it and drives the run on."""
+    import os
+    import threading
+
+    from deploytui.engine.runner import start_run
+    from deploytui.journal.store import utc_now
+    from deploytui.playbook.loader import load_playbook
+    from deploytui.ui.app import DeployApp
+    from deploytui.ui.bridge import Ask
+    from deploytui.ui.config import UiConfig
+    from deploytui.ui.dialogs.common import ConfirmDialog
+    from deploytui.ui.screens.home import HomeScreen, open_run
+    from deploytui.ui.screens.run import RunScreen
+    from tests.ui.helpers import wait_for, wait_question, wait_screen, write_playbook
+
+    path = write_playbook(
+        tmp_path,
+        """
+        name: crashed window
+        phases:
+          - id: main
+            title: Main
+            steps:
+              - {id: check, kind: confirm, title: Check the dashboards}
+        """,
+    )
+    run_id = start_run(journal, load_playbook(path), operator_name="ana")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    with journal.db.atomic():
+        journal.db.execute(
+            "INSERT INTO locks (run_id, host, pid, since, token) VALUES (?, ?, ?, ?, ?)",
+            (run_id, socket.gethostname(), dead.pid, utc_now(), "crashed"),
+        )
+
+    def resume_in_a_worker() -> threading.Thread:
+        worker = threading.Thread(
+            target=open_run, kwargs={"app": app, "playbook_path": None, "run_id": run_id}
+        )
+        worker.start()
+        return worker
+
+    app = DeployApp(journal=journal, operator_name="joe", config=UiConfig(), cwd=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_screen(pilot, HomeScreen)
+        worker = resume_in_a_worker()
+        dialog = await wait_screen(pilot, ConfirmDialog)
+        assert f"was being driven by pid {dead.pid} on {socket.gethostname()} since" in (
+            dialog.message
+        )
+        assert "that process is gone" in dialog.message
+        await pilot.press("enter")  # focus starts on Back: a stray enter changes nothing
+        await wait_for(pilot, lambda: not worker.is_alive(), "the resume to give up")
+        assert not any(isinstance(screen, RunScreen) for screen in app.screen_stack)
+        assert not [e for e in journal.events(run_id) if e.type == "lock_taken_over"]
+
+        worker = resume_in_a_worker()
+        await wait_screen(pilot, ConfirmDialog)
+        await pilot.click("#confirm")
+        await wait_question(pilot, Ask.acknowledge, "check")
+        (taken,) = [e for e in journal.events(run_id) if e.type == "lock_taken_over"]
+        assert taken.data["previous_pid"] == dead.pid and taken.data["forced"] is True
+        (pid,) = journal._read("SELECT pid FROM locks WHERE run_id = ?", (run_id,))[0]
+        assert pid == os.getpid()
+        await pilot.press("enter")  # acknowledge: the run goes on to its end
+        await wait_for(
+            pilot, lambda: journal.run(run_id).status.value == "completed", "the run to finish"
+        )

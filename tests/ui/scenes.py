@@ -138,6 +138,22 @@ def _normalise(value: Any, raw: RawRun, run_id: str, at: str, latency: bool = Fa
     return value
 
 
+def _one_line_each(type_: EventType, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Output is journaled in chunks flushed on a timer, so how many ``step_output`` events a
+    run has depends on the machine's load; one event per line makes the scene's event count
+    (and hash chain head, shown in history) the same every time."""
+    if type_ != EventType.step_output or not isinstance(data.get("lines"), list):
+        return [data]
+    streams = data.get("streams")
+    chunks = []
+    for index, line in enumerate(data["lines"]):
+        chunk: dict[str, Any] = {"lines": [line]}
+        if isinstance(streams, list) and index < len(streams):
+            chunk["streams"] = [streams[index]]
+        chunks.append(chunk)
+    return chunks
+
+
 def write_scene(
     raw: RawRun,
     journal_path: Path,
@@ -207,9 +223,10 @@ def write_scene(
                 clock.now = cursor
                 data["duration"] = float(DURATIONS.get(event.step_id, 20))
             data = _normalise(data, raw, run_id, clock())
-            journal.append(
-                run_id, event.type, step_id=event.step_id, attempt=event.attempt, data=data
-            )
+            for part in _one_line_each(event.type, data):
+                journal.append(
+                    run_id, event.type, step_id=event.step_id, attempt=event.attempt, data=part
+                )
             if event.type == EventType.run_finished:
                 ended = True
             if (

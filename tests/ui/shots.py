@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Log, Tree
+from textual.widgets import DataTable, Footer, Log, Tree
 
 from deploytui.executors.base import HostKey
 from deploytui.ui.app import DeployApp
@@ -91,6 +91,10 @@ async def host_key(pilot: Pilot[object]) -> None:
         changed=True,
     )
     app.push_screen(HostKeyDialog(view, key))  # type: ignore[arg-type]
+    dialog = await wait_screen(pilot, HostKeyDialog)
+    # The dialog's footer fills in a turn after the screen is shown; wait for its keys.
+    footer = dialog.query_one(Footer)
+    await wait_for(pilot, lambda: len(footer.children) > 0, "the dialog's footer")
     await pilot.pause(0.3)
 
 
@@ -99,11 +103,20 @@ async def completed(pilot: Pilot[object]) -> None:
     await pilot.pause(0.3)
 
 
+async def settle(pilot: Pilot[object]) -> None:
+    """Let the screens' loading workers finish (never the engine's, which waits on the
+    operator), then let the screen repaint: a loaded machine must not change the picture."""
+    app = pilot.app
+    loading = [worker for worker in app.workers if worker.name != "engine"]
+    await app.workers.wait_for_complete(loading)
+    await pilot.pause(0.3)
+
+
 async def home(pilot: Pilot[object], playbooks: int = 2) -> None:
     screen = await wait_screen(pilot, HomeScreen)
     table = screen.query_one("#playbooks", DataTable)
     await wait_for(pilot, lambda: table.row_count == playbooks, "the playbooks")
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 async def resume_picker(pilot: Pilot[object]) -> None:
@@ -112,7 +125,7 @@ async def resume_picker(pilot: Pilot[object]) -> None:
     picker = await wait_screen(pilot, ResumePicker)
     table = picker.query_one(DataTable)
     await wait_for(pilot, lambda: table.row_count == 1, "the resumable run")
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 async def history(pilot: Pilot[object]) -> None:
@@ -121,7 +134,7 @@ async def history(pilot: Pilot[object]) -> None:
     screen = await wait_screen(pilot, HistoryScreen)
     table = screen.query_one("#runs", DataTable)
     await wait_for(pilot, lambda: table.row_count == 4, "the runs")
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 async def run_detail(pilot: Pilot[object]) -> None:
@@ -132,7 +145,7 @@ async def run_detail(pilot: Pilot[object]) -> None:
     detail = await wait_screen(pilot, RunDetailScreen)
     tree = detail.query_one(Tree)
     await wait_for(pilot, lambda: len(tree.root.children) > 0, "the timeline")
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 async def step_output(pilot: Pilot[object]) -> None:
@@ -144,7 +157,7 @@ async def step_output(pilot: Pilot[object]) -> None:
     output = await wait_screen(pilot, OutputScreen)
     log = output.query_one(Log)
     await wait_for(pilot, lambda: log.line_count > 0, "the output")
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 def on_watch(cut: str, *, fire: bool = False) -> Build:
@@ -203,7 +216,7 @@ async def watch_detail(pilot: Pilot[object]) -> None:
     tree = detail.query_one(Tree)
     await wait_for(pilot, lambda: len(tree.root.children) > 0, "the timeline")
     tree.move_cursor(tree.root.children[1].children[0])
-    await pilot.pause(0.3)
+    await settle(pilot)
 
 
 SHOTS: list[Shot] = [

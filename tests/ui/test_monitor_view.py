@@ -86,10 +86,12 @@ rollback:
 """
 
 
-def live_watch_app(tmp_path: Path, url: str, clock: GatedClock) -> tuple[DeployApp, Journal]:
+def live_watch_app(
+    tmp_path: Path, url: str, clock: GatedClock, *, text: str = PLAYBOOK
+) -> tuple[DeployApp, Journal]:
     from deploytui.engine.runner import start_run
 
-    path = write_playbook(tmp_path, PLAYBOOK.format(url=url))
+    path = write_playbook(tmp_path, text.format(url=url))
     loaded = load_playbook(path)
     journal = Journal(tmp_path / "journal.db")
     run_id = start_run(journal, loaded, operator_name="ana")
@@ -395,14 +397,71 @@ async def test_checkpoints_park_then_the_watch_continues(
         assert first == 3  # t = 0, 30 s, 60 s
         await pilot.press("w")
         clock.allow(600)  # to the next checkpoint, and its minute of watching
+        # The watch continues at 10m, watches its minute, then parks for the 20m checkpoint.
         await wait_for(
             pilot,
-            lambda: screen.monitor is not None and screen.monitor.samples_seen > first,
-            "the watch to continue after the checkpoint",
+            lambda: (
+                screen.monitor is not None
+                and screen.monitor.samples_seen > first
+                and isinstance(app.screen, HoldDialog)
+            ),
+            "the watch to continue after the checkpoint, then park again",
         )
         assert screen.monitor is not None
-        assert len(screen.monitor.signal("error_rate").samples) > first
-        await pilot.press("ctrl+q")
-        await pilot.click("#confirm")
+        assert len(screen.monitor.signal("error_rate").samples) == 6  # 0, 30 s, 1m; 10m ... 11m
+        await pilot.press("l")
         assert await wait_exit(pilot) == 3
     journal.close()
+
+
+async def test_on_trigger_rollback_rolls_back_without_asking_and_says_so(
+    tmp_path: Path, http_server: HttpServer
+) -> None:
+    service = Service(http_server)
+    service.failing = True
+    clock = GatedClock(START)
+    interval = "        interval: 30s\n"
+    text = PLAYBOOK.replace(interval, interval + "        on_trigger: rollback\n")
+    app, journal = live_watch_app(tmp_path, http_server.url, clock, text=text)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = run_screen(app)
+        clock.allow(600)
+        await wait_for(pilot, lambda: screen.ended, "the automatic rollback to finish")
+        assert not any(isinstance(s, TriggerDialog) for s in app.screen_stack)
+        toasts = [(n.title, n.message) for n in app._notifications]  # what the operator saw
+        assert any("ROLLBACK TRIGGER FIRED" in title for title, _ in toasts), toasts
+        assert any("automatically" in message for _, message in toasts), toasts
+    events = journal.events(journal.runs(limit=1)[0].id, include_output=False)
+    decision = next(event for event in events if event.type == EventType.decision)
+    assert decision.data["action"] == "rollback" and decision.data.get("automatic") is True
+    assert events[-1].data["status"] == "rolled_back"
+    journal.close()
+
+
+async def test_a_second_watch_shows_only_its_own_signals() -> None:
+    from textual.app import App, ComposeResult
+
+    first = MonitorView(step_id="one", duration=60, interval=30)
+    for name in ("error_rate", "p95", "queue"):
+        first.signal(name)
+    second = MonitorView(step_id="two", duration=60, interval=30)
+    second.signal("disk")
+
+    class Host(App[None]):
+        CSS_PATH = DeployApp.CSS_PATH
+
+        def compose(self) -> ComposeResult:
+            yield MonitorPanel(id="monitor")
+
+    app = Host()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.query_one(MonitorPanel)
+        panel.show(first, None)
+        await pilot.pause()
+        assert len(panel.query(".signal")) == 3
+        panel.show(second, None)
+        await pilot.pause()
+        assert len(panel.query(".signal")) == 1
+        assert "disk" in str(panel.query_one(".signal-left", Static).render())
+        panel.show(None, None)
+        assert not panel.display

@@ -7,6 +7,7 @@ import re
 from deploytui.cli import COMMANDS, build_parser
 from deploytui.model.steps import STEP_KINDS
 from deploytui.playbook.fieldnames import step_models
+from deploytui.playbook.loader import parse_playbook
 from tests.conftest import REPO
 
 PLAYBOOK_DOC = (REPO / "docs" / "playbook-format.md").read_text()
@@ -49,3 +50,13 @@ def test_every_cli_command_has_a_section() -> None:
     documented = set(re.findall(r"^### deploytui ([a-z-]+)", CLI_DOC, flags=re.MULTILINE))
     missing = commands - documented
     assert not missing, f"commands without a section in docs/cli.md: {missing}"
+
+
+def test_the_worked_stabilization_example_is_a_valid_playbook() -> None:
+    # Users copy it: it must load as written (monitor + checkpoints + hold + notify + rollback).
+    section = PLAYBOOK_DOC.split("## A stabilization phase, worked example", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    loaded = parse_playbook(example, "stabilization.yaml")
+    kinds = {step.kind for phase in loaded.playbook.phases for step in phase.steps}
+    assert {"monitor", "hold", "notify"} <= kinds
+    assert loaded.playbook.notifications is not None

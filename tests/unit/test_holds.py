@@ -214,3 +214,24 @@ def test_the_machines_local_zone_is_dst_aware() -> None:
     assert naive == utc(2026, 11, 23, 3, 0)
     assert until_text(utc(2026, 11, 22, 3, 0), utc(2026, 11, 22, 1, 0)) == "04:00"
     assert until_text(utc(2026, 11, 22, 23, 30), utc(2026, 11, 22, 1, 0)) == "2026-11-23 00:30"
+
+
+def test_a_time_skipped_by_dst_ends_late_never_early_in_the_machines_zone(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # 02:30 does not exist in New York on 8 March 2026 (02:00 EST → 03:00 EDT). Reached at
+    # 01:45 EST, the hold must end at 03:30 EDT (as ZoneInfo does), not 01:30 EST — which is
+    # already past and would push the hold to the next night.
+    monkeypatch.setenv("TZ", "America/New_York")
+    time_module.tzset()
+    try:
+        now = utc(2026, 3, 8, 6, 45)  # 01:45 EST
+        assert next_occurrence(time(2, 30), now) == utc(2026, 3, 8, 7, 30)
+        assert next_occurrence(time(2, 30), now) == next_occurrence(time(2, 30), now, NEW_YORK)
+        naive = hold_until(until="2026-03-08T02:30", seconds=None, now=now)
+        assert naive == utc(2026, 3, 8, 7, 30)
+        # An hour that happens twice (1 November, 01:30) is its first occurrence (EDT).
+        assert next_occurrence(time(1, 30), utc(2026, 11, 1, 4, 0)) == utc(2026, 11, 1, 5, 30)
+    finally:
+        monkeypatch.undo()
+        time_module.tzset()

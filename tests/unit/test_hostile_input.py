@@ -395,3 +395,25 @@ def test_format_string_and_attribute_tricks_are_refused() -> None:
     # Python format syntax and Jinja statements are plain text to the renderer.
     for text in ("{0.__class__} %(x)s {vars.x}", "{% for x in range(10**9) %}{% endfor %}"):
         assert render(text, context) == text
+
+
+def test_brackets_that_are_text_do_not_count_as_nesting() -> None:
+    """The nesting guard (which keeps the C parser from crashing on ``[[[[...``) counts only
+    brackets that open flow collections: a playbook that merely mentions many brackets — in a
+    quoted command, a comment, a block of text, plain text — loads; real nesting is refused
+    with its position. (Found by the hostile-input tests: an imported checklist line full of
+    ``[`` made a playbook that would not load.)"""
+    many = "[" * 200
+    text = (
+        f"# {many}\nname: brackets\ndescription: |\n  {many}\n  {many}\nphases:\n"
+        "  - id: p\n    title: P\n    steps:\n"
+        f"      - {{id: a, kind: local, title: 'x {many}', command: \"echo '{many}'\"}}\n"
+        f"      - id: b\n        kind: note\n        title: plain {many}\n"
+    )
+    loaded = parse_playbook(text, "brackets.yaml")
+    assert loaded.playbook.step("b").title == f"plain {many}"
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook(f"name: x\nphases: {many}\n", "deep.yaml")
+    (problem,) = caught.value.problems
+    assert (problem.line, problem.column) == (2, 8 + 65)
+    assert "nested more than 64 levels deep" in problem.message

@@ -179,3 +179,12 @@ def test_validate_of_a_monitor_playbook_imports_neither_httpx_nor_paramiko(tmp_p
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found == {"code": 0, "httpx": False, "paramiko": False}
+
+
+def test_an_upper_case_for_loads_and_gives_the_figure_its_target() -> None:
+    # The parser accepts "FOR" as well as "for"; the p95's target must drop it too (validate
+    # used to stop with an internal error on "> 1 % FOR 2m").
+    step = _load(warn="> 1 % FOR 2m").playbook.step("watch")  # type: ignore[attr-defined]
+    assert parse_threshold("> 1 % FOR 2m", "%").sustain == 120
+    (p95,) = [field for field in step.figure_fields() if field.id == "error_rate_p95"]
+    assert p95.target == "<= 1 %"

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from deploytui.engine.describe import describe_action
-from deploytui.engine.messages import OutputLine, RunStopped
+from deploytui.engine.messages import OutputLine, RunStopped, render_problem
 from deploytui.engine.output import OutputRecorder
 from deploytui.engine.parts import EngineParts
 from deploytui.executors.base import ExecContext, ExecResult
@@ -37,7 +37,7 @@ class AutomatedSteps(EngineParts):
             shown = self.render(step, mask=True)
         except (TemplateError, ValidationError) as error:
             attempt, began = self._start(step)
-            self._fail(step, attempt, began, f"cannot render the step: {error}", {})
+            self._fail(step, attempt, began, f"cannot render the step: {render_problem(error)}", {})
             return
         action, where = describe_action(shown, self.shown_targets)
         attempt, began = self._start(step, {"action": self.mask(action or ""), "where": where})

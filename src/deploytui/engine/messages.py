@@ -43,3 +43,18 @@ class RunStopped(Exception):
 
 class StepSettled(Exception):
     """The step was settled by a decision (skip, abort, roll back...): go back to the loop."""
+
+
+def render_problem(error: Exception) -> str:
+    """A template or validation error of a step being rendered, as a sentence (no pydantic dump)."""
+    errors = getattr(error, "errors", None)
+    if not callable(errors):
+        return str(error)
+    sentences = []
+    for item in errors():
+        message = str(item.get("msg", ""))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            message = message.removeprefix(prefix)
+        where = ".".join(str(part) for part in item.get("loc", ()))
+        sentences.append(f"{where}: {message}" if where else message)
+    return "; ".join(sentences) or str(error)

@@ -22,7 +22,14 @@ from deploytui.engine.describe import describe_action
 from deploytui.engine.holds import Holds
 from deploytui.engine.manual_steps import ManualSteps
 from deploytui.engine.masking import Masker
-from deploytui.engine.messages import Listener, OutputLine, RunOutcome, RunStopped, StepSettled
+from deploytui.engine.messages import (
+    Listener,
+    OutputLine,
+    RunOutcome,
+    RunStopped,
+    StepSettled,
+    render_problem,
+)
 from deploytui.engine.notifications import NotificationHub
 from deploytui.engine.operator import Decision, Failure, Operator, StepView
 from deploytui.executors import ExecutorSet
@@ -205,7 +212,8 @@ class Engine(ManualSteps, AutomatedSteps, Holds):
             # Stored in seconds; a bare number would be read back as minutes.
             raw["estimate"] = f"{raw['estimate']}s"
         rendered = render_data(raw, self.context(), shell_keys={"command"}, mask=mask)
-        return type(step).model_validate(rendered)
+        # "rendered": checks that only make sense on the playbook as written are skipped.
+        return type(step).model_validate(rendered, context={"rendered": True})
 
     def view(self, step: StepBase) -> StepView:
         phase_id = self.playbook.phase_of(step.id)
@@ -221,7 +229,7 @@ class Engine(ManualSteps, AutomatedSteps, Holds):
             title, description = shown_step.title, shown_step.description
             action, where = describe_action(shown_step, self.shown_targets)
         except (TemplateError, ValidationError) as error:
-            action = f"(cannot render yet: {error})"
+            action = f"(cannot render yet: {render_problem(error)})"
         return StepView(
             step_id=step.id,
             kind=getattr(step, "kind", "?"),

@@ -23,15 +23,36 @@ MAX_LINE_BYTES = 64 * 1024
 KILL_GRACE_SECONDS = 3.0
 
 
-def _pump(stream: IO[bytes], name: str, lines: queue.Queue[tuple[str, str | None]]) -> None:
+# Lines read but not yet handed to the run: a command printing faster than the run journals
+# and shows its output then waits on its pipe, instead of its output piling up in memory (a
+# million lines printed at full speed held over 100 MB here before this bound).
+MAX_QUEUED_LINES = 10_000
+
+
+def _pump(
+    stream: IO[bytes],
+    name: str,
+    lines: queue.Queue[tuple[str, str | None]],
+    done: threading.Event,
+) -> None:
+    def put(item: tuple[str, str | None]) -> bool:
+        while True:
+            try:
+                lines.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                if done.is_set():  # the step is over: nobody reads any more
+                    return False
+
     try:
         while True:
             chunk = stream.readline(MAX_LINE_BYTES)
             if not chunk:
                 break
-            lines.put((name, chunk.decode("utf-8", errors="replace").rstrip("\r\n")))
+            if not put((name, chunk.decode("utf-8", errors="replace").rstrip("\r\n"))):
+                return
     finally:
-        lines.put((name, None))
+        put((name, None))
 
 
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:
@@ -53,12 +74,19 @@ def _seconds_text(seconds: float) -> str:
     return f"{seconds:g}s" if seconds < 60 else format_duration(seconds)
 
 
+SECRET_ENV_PREFIX = "DEPLOYTUI_SECRET_"
+
+
 class LocalExecutor:
     kind = "local"
 
     def execute(self, step: StepBase, ctx: ExecContext) -> ExecResult:
         assert isinstance(step, LocalStep)
-        env = {**os.environ, **step.env}
+        # The operator's DEPLOYTUI_SECRET_* variables are not passed on: a command gets only the
+        # secrets its step hands it (``env: {X: "{{ secrets.x }}"}``), so a tool that dumps or
+        # logs its environment cannot spill every secret of the run.
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith(SECRET_ENV_PREFIX)}
+        env = {**inherited, **step.env}
         cwd = os.path.expanduser(step.cwd) if step.cwd else None
         if cwd and not os.path.isdir(cwd):
             return ExecResult(ok=False, reason=f"working directory {cwd} does not exist")
@@ -74,11 +102,16 @@ class LocalExecutor:
             )
         except OSError as error:
             return ExecResult(ok=False, reason=f"cannot start the command: {error.strerror}")
-        lines: queue.Queue[tuple[str, str | None]] = queue.Queue()
+        lines: queue.Queue[tuple[str, str | None]] = queue.Queue(maxsize=MAX_QUEUED_LINES)
+        done = threading.Event()
         assert process.stdout is not None and process.stderr is not None
         pumps = [
-            threading.Thread(target=_pump, args=(process.stdout, "stdout", lines), daemon=True),
-            threading.Thread(target=_pump, args=(process.stderr, "stderr", lines), daemon=True),
+            threading.Thread(
+                target=_pump, args=(process.stdout, "stdout", lines, done), daemon=True
+            ),
+            threading.Thread(
+                target=_pump, args=(process.stderr, "stderr", lines, done), daemon=True
+            ),
         ]
         for pump in pumps:
             pump.start()
@@ -108,6 +141,7 @@ class LocalExecutor:
                 stopped = f"timed out after {_seconds_text(step.timeout or 0)}"
             if stopped:
                 stop_process_group(process)
+        done.set()
         code = process.wait()
         for pump in pumps:
             pump.join(timeout=1)

@@ -18,7 +18,7 @@ from typing import Any
 
 from deploytui.executors.base import CANCELLED, ExecContext, ExecResult
 from deploytui.executors.local import LocalExecutor
-from deploytui.executors.monitor_eval import TRIGGERED, SignalWatch, nice, watch_clock
+from deploytui.executors.monitor_eval import TRIGGERED, SignalWatch, nice, rounded, watch_clock
 from deploytui.executors.monitor_signals import (
     CommandReader,
     HostKeyNeeded,
@@ -175,6 +175,11 @@ class _Watch:
     def run(self) -> ExecResult:
         step = self.step
         elapsed = self.now_t()
+        if self.samples and elapsed - self.last_t > 2 * self.interval:
+            # Continuing after a checkpoint break or a long crash: a sustained threshold starts
+            # again, so a rollback trigger never rests on one reading at each end of the gap.
+            for watch in self.watches.values():
+                watch.break_streaks()
         end, next_checkpoint = self._window_end(elapsed)
         # A retry after a trigger (or a watch with no sample at all) reads at least once, even
         # when its time is up: it must not pass on the strength of old readings.
@@ -189,6 +194,8 @@ class _Watch:
                     f"every {f'{every:g}s' if every < 60 else format_duration(every)} "
                     f"until {watch_clock(end)}"
                 )
+                for problem in step.unreachable_thresholds():  # a rehearsal's short watch
+                    self.ctx.emit(f"note: {problem}; it cannot be reached in this run", "stderr")
             stopped = self._watch_until(end)
             if stopped is not None:
                 return stopped
@@ -256,7 +263,7 @@ class _Watch:
     def _journal(self, t: float, readings: dict[str, Reading]) -> None:
         sample: dict[str, Any] = {
             "t": round(t, 3),
-            "v": {name: _compact(reading.value) for name, reading in readings.items()},
+            "v": {name: rounded(reading.value) for name, reading in readings.items()},
         }
         errors = {name: reading.error for name, reading in readings.items() if reading.error}
         if errors:
@@ -379,13 +386,6 @@ class _Watch:
             f"✓ watched {format_duration(self.last_t)}, {self.samples} samples: {summary}"
         )
         return ExecResult(ok=True, details=details, values=values)
-
-
-def _compact(value: float | None) -> float | int | None:
-    if value is None:
-        return None
-    result = round(value, 4)
-    return int(result) if result.is_integer() and abs(result) < 2**53 else result
 
 
 def _parse_time(text: Any) -> datetime | None:

@@ -75,6 +75,15 @@ class SignalWatch:
         self.last_error: str | None = None
         self.crossings: list[dict[str, Any]] = []
 
+    def break_streaks(self) -> None:
+        """Forget how long the thresholds have been beyond: nobody watched in between.
+
+        Called when a watch continues after a checkpoint break or a long crash, so a sustained
+        ``for`` needs readings after the gap rather than one reading at each end of it.
+        """
+        self._warn.since = None
+        self._fail.since = None
+
     def observe(
         self, t: float, value: float | None, error: str | None = None
     ) -> dict[str, Any] | None:

@@ -177,6 +177,14 @@ class ExportDocument(BaseModel):
         return steps
 
 
+def _held_reason(report: StepReport) -> str | None:
+    """A parked step says until when (UTC, like every time in an export)."""
+    if report.status != StepStatus.held or not report.held_until:
+        return None
+    until = datetime.fromisoformat(report.held_until).astimezone(UTC)
+    return f"waiting until {until:%Y-%m-%d %H:%M} UTC"
+
+
 def _step(report: StepReport, phase_id: str, playbook: Playbook) -> StepOut:
     step = playbook.step(report.step_id)
     fields = {field.id: field for field in step.fields} if isinstance(step, InputStep) else {}
@@ -212,7 +220,7 @@ def _step(report: StepReport, phase_id: str, playbook: Playbook) -> StepOut:
         status=report.status,
         icon=STEP_ICONS[report.status],
         outcome=("done (marked done)" if report.marked_done else OUTCOME_WORDS[report.status]),
-        reason=report.reason,
+        reason=report.reason or _held_reason(report),
         marked_done=report.marked_done,
         attempts=report.attempts,
         failed_attempts=failed,

@@ -63,7 +63,7 @@ def host_text(host: HostOut) -> str:
 def outcome_text(step: StepOut) -> str:
     """``✓ done``, ``⊘ skipped: not needed in staging``, ``✗ failed: exit 2``."""
     text = f"{step.icon} {step.outcome}"
-    if step.reason and (step.status.value in {"skipped", "failed", "interrupted"}):
+    if step.reason and (step.status.value in {"skipped", "failed", "interrupted", "held"}):
         text += f": {step.reason}"
     elif step.marked_done and step.reason:
         text += f" ({step.reason})"

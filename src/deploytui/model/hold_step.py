@@ -47,7 +47,13 @@ def _localize(moment: datetime, tz: tzinfo | None) -> datetime:
     if tz is None:
         # astimezone() on a naive datetime asks the C library (mktime), which knows the zone's
         # rules for *that* date, unlike the fixed offset of datetime.now().astimezone().
-        return moment.astimezone()
+        aware = moment.astimezone()
+        if aware.replace(tzinfo=None) != moment:
+            # A time the clocks skip (02:30 when they jump from 02:00 to 03:00): mktime reads it
+            # with the offset after the change, an hour *early* (01:30). fold=1 gives the one
+            # before it, as ZoneInfo does: an hour late (03:30), never before the time asked.
+            aware = moment.replace(fold=1).astimezone()
+        return aware
     return moment.replace(tzinfo=tz)
 
 

@@ -13,15 +13,15 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from deploytui.model.fields import NAME_PATTERN, FieldType, InputField, SourceRef, Strict
 from deploytui.model.http_step import HttpAuth
 from deploytui.model.step_base import AutomatedStep, duration_seconds_bare
-from deploytui.model.values import InvalidValue, format_duration, parse_number_with_unit
+from deploytui.model.thresholds import Threshold, parse_threshold, target_for
+from deploytui.model.values import format_duration
 
 if TYPE_CHECKING:
     from deploytui.model.playbook import Playbook
@@ -31,70 +31,6 @@ Figure = Literal["min", "p50", "p95", "max", "last"]
 MEASURES = ("error_rate", "latency", "status")
 DEFAULT_UNITS: dict[str, str | None] = {"error_rate": "%", "latency": "ms", "status": None}
 DEFAULT_NUMBER = r"[-+]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
-
-_THRESHOLD = re.compile(
-    r"^\s*(?P<op><=|>=|==|!=|<|>)\s*(?P<value>.+?)(?:\s+for\s+(?P<sustain>\S.*?))?\s*$",
-    re.IGNORECASE,
-)
-_COMPARE = {
-    "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b,
-    ">": lambda a, b: a > b,
-    ">=": lambda a, b: a >= b,
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-}
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """``> 10 % for 5m`` parsed: operator, number in the signal's unit, sustain seconds."""
-
-    text: str
-    op: str
-    value: float
-    sustain: float  # 0: the first reading beyond it counts
-
-    def reached_by(self, number: float) -> bool:
-        return bool(_COMPARE[self.op](number, self.value))
-
-    @property
-    def instant_text(self) -> str:
-        """The comparison without its ``for`` part (``> 10 %``): a figure's target."""
-        return self.text.split(" for ", 1)[0].strip() if self.sustain else self.text.strip()
-
-
-def parse_threshold(text: str, unit: str | None) -> Threshold:
-    """Parse a threshold for a signal in ``unit``; raise ``ValueError`` with a clear sentence."""
-    match = _THRESHOLD.match(str(text))
-    if not match:
-        raise ValueError(
-            f"threshold '{text}' must be a comparison such as '> 10 %' or '> 10 % for 5m' "
-            "(one of <, <=, >, >=, ==, != then a number)"
-        )
-    raw_value = match.group("value")
-    try:
-        number = parse_number_with_unit(raw_value, unit)
-    except InvalidValue as error:
-        if unit is None:
-            raise ValueError(
-                f"threshold '{text}': the signal has no unit, so write a plain number, or set "
-                f"the signal's unit ({error})"
-            ) from None
-        raise ValueError(f"threshold '{text}': {error}") from None
-    if math.isnan(number) or math.isinf(number):
-        raise ValueError(f"threshold '{text}' needs a finite number")
-    sustain = 0.0
-    if match.group("sustain"):
-        try:
-            sustain = duration_seconds_bare(match.group("sustain")) or 0.0
-        except ValueError as error:
-            raise ValueError(
-                f"threshold '{text}': 'for' takes a duration like 5m ({error})"
-            ) from None
-        if sustain <= 0:
-            raise ValueError(f"threshold '{text}': 'for' needs a duration of more than zero")
-    return Threshold(text=str(text).strip(), op=match.group("op"), value=number, sustain=sustain)
 
 
 def _seconds(value: Any) -> float | None:
@@ -268,20 +204,11 @@ class MonitorSignal(Strict):
                 type=FieldType.number,
                 unit=self.unit,
                 required=False,
-                target=_target_for(warn) if figure == "p95" and warn else None,
+                target=target_for(warn) if figure == "p95" and warn else None,
                 source=self.fill.get(figure),  # type: ignore[arg-type]
             )
             for figure in FIGURES
         ]
-
-
-_NEGATED = {">": "<=", ">=": "<", "<": ">=", "<=": ">", "==": "!=", "!=": "=="}
-
-
-def _target_for(warn: Threshold) -> str:
-    """A figure's target is the warn threshold turned round: ``> 1 %`` warns, so ``<= 1 %``."""
-    operand = warn.instant_text[len(warn.op) :].strip()
-    return f"{_NEGATED[warn.op]} {operand}"
 
 
 class MonitorStep(AutomatedStep):
@@ -347,7 +274,7 @@ class MonitorStep(AutomatedStep):
         return data
 
     @model_validator(mode="after")
-    def _coherent(self) -> MonitorStep:
+    def _coherent(self, info: ValidationInfo) -> MonitorStep:
         if self.capture:
             raise ValueError(
                 "capture does not apply to monitor steps; their figures are recorded as "
@@ -372,7 +299,6 @@ class MonitorStep(AutomatedStep):
                 f"interval ({format_duration(interval)}) is longer than the duration "
                 f"({format_duration(duration)})"
             )
-        watched = duration
         if self.checkpoint_every is not None and self.watch_for is not None:
             if self.watch_for <= 0 or self.checkpoint_every <= 0:
                 raise ValueError("checkpoint_every and watch_for must be more than zero")
@@ -385,16 +311,26 @@ class MonitorStep(AutomatedStep):
                 raise ValueError("checkpoint_every must be shorter than the duration")
             if interval > self.watch_for:
                 raise ValueError("interval must not be longer than watch_for")
-            watched = self.watch_for
-        for signal in self.signals:
-            for which, threshold in zip(("warn", "fail"), signal.thresholds(), strict=True):
-                if threshold is not None and threshold.sustain > watched:
-                    raise ValueError(
-                        f"signal '{signal.name}': the {which} threshold '{threshold.text}' asks "
-                        f"for longer than one watch lasts ({format_duration(watched)}), "
-                        "so it could never be reached"
-                    )
+        if (info.context or {}).get("rendered"):
+            # A templated duration shortened for a rehearsal (--var watch_duration=2m) must not
+            # fail the run over a "for 5m": the watch runs and says which thresholds cannot be
+            # reached (unreachable_thresholds). A literal duration was checked at load time.
+            return self
+        for problem in self.unreachable_thresholds():
+            raise ValueError(f"{problem}, so it could never be reached")
         return self
+
+    def unreachable_thresholds(self) -> list[str]:
+        """Thresholds whose ``for`` is longer than one watch (or one checkpoint's watch)."""
+        duration, _ = self.seconds
+        watched = self.watch_for if self.checkpoint_every and self.watch_for else duration
+        return [
+            f"signal '{signal.name}': the {which} threshold '{threshold.text}' asks for longer "
+            f"than one watch lasts ({format_duration(watched)})"
+            for signal in self.signals
+            for which, threshold in zip(("warn", "fail"), signal.thresholds(), strict=True)
+            if threshold is not None and threshold.sustain > watched
+        ]
 
     def figure_fields(self) -> list[InputField]:
         """Every figure the watch records, with unit, target and checklist blank."""

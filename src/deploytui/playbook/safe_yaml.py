@@ -126,6 +126,9 @@ _SAFE_SCALAR_TAGS = {
 }
 
 
+_TEXT_TAGS = {"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"}
+
+
 def _position(node: yaml.Node) -> Location:
     return node.start_mark.line + 1, node.start_mark.column + 1
 
@@ -181,17 +184,76 @@ def _compose(text: str) -> tuple[_Loader, yaml.Node | None]:
     return loader, node
 
 
+_STARTS_A_VALUE = set(":-[{,?\n")
+
+
+def _after_block_scalar(text: str, index: int) -> int:
+    """The index just past a ``|`` or ``>`` block scalar starting at ``index``: its own line,
+    then every following line that is blank or indented deeper than the line it started on."""
+    start = text.rfind("\n", 0, index) + 1
+    line = text[start:index]
+    indent = len(line) - len(line.lstrip(" "))
+    end = text.find("\n", index)
+    while end >= 0:
+        following = text.find("\n", end + 1)
+        body = text[end + 1 : following if following >= 0 else len(text)]
+        if body.strip() and len(body) - len(body.lstrip(" ")) <= indent:
+            return end
+        end = following
+    return len(text)
+
+
 def _check_depth(text: str) -> None:
-    """Refuse pathologically nested flow collections before PyYAML recurses into them."""
-    depth = deepest = 0
-    for char in text:
-        if char in "[{":
+    """Refuse pathologically nested flow collections before a parser recurses into them (the C
+    parser would crash on 100,000 ``[``). Only brackets that open or close a flow collection
+    count: not those inside quoted strings or comments, nor inside plain text (``a [b``), so a
+    playbook that merely *mentions* many brackets (a checklist kept in source_document) loads."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return  # cannot be too deep: skip the scan (most playbooks)
+    depth = 0
+    quote = ""
+    previous = "\n"  # the last character that was not a space or tab
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if quote:
+            if char == "\\" and quote == '"':
+                index += 1
+            elif char == quote:
+                if quote == "'" and text[index + 1 : index + 2] == "'":
+                    index += 1  # '' is an escaped quote inside a single-quoted string
+                else:
+                    quote = ""
+                    previous = char
+        elif char == "#" and (index == 0 or text[index - 1] in " \t\n"):
+            end = text.find("\n", index)
+            index = length if end < 0 else end
+            continue
+        elif char in "'\"" and previous in _STARTS_A_VALUE:
+            quote = char
+        elif char in "|>" and not depth and previous in _STARTS_A_VALUE:
+            index = _after_block_scalar(text, index)  # its lines are text, whatever they hold
+            previous = "\n"
+            continue
+        elif char in "[{" and (depth or previous in _STARTS_A_VALUE):
             depth += 1
-            deepest = max(deepest, depth)
-            if deepest > MAX_DEPTH:
-                raise YamlProblem(f"the YAML is nested more than {MAX_DEPTH} levels deep")
-        elif char in "]}":
-            depth = max(0, depth - 1)
+            if depth > MAX_DEPTH:
+                line = text.count("\n", 0, index) + 1
+                column = index - (text.rfind("\n", 0, index) + 1) + 1
+                raise YamlProblem(
+                    f"the YAML is nested more than {MAX_DEPTH} levels deep", line, column
+                )
+            previous = char
+        elif char in "]}" and depth:
+            depth -= 1
+            previous = char
+        elif char == "\n" or (char == "," and depth):
+            previous = char
+        elif char in ":-?" and text[index + 1 : index + 2] in ("", " ", "\t", "\n"):
+            previous = char  # an indicator ("key: ", "- "), not text like "a-b" or "x:y"
+        elif char not in " \t":
+            previous = "a"  # plain text: a bracket after it is text too
+        index += 1
 
 
 class _Builder:
@@ -215,10 +277,11 @@ class _Builder:
             if node.tag not in _SAFE_SCALAR_TAGS:
                 line, column = _position(node)
                 raise YamlProblem(f"the tag {node.tag} is not allowed in a playbook", line, column)
-            value = self.loader.construct_object(node, deep=False)
-            if node.tag == "tag:yaml.org,2002:timestamp":
-                return node.value  # keep dates as the text the author wrote
-            return value
+            if node.tag in _TEXT_TAGS:
+                # Text as written: what SafeConstructor returns for str, at a fraction of the cost
+                # (most of a playbook's thousands of scalars); dates stay the text the author wrote.
+                return node.value
+            return self.loader.construct_object(node, deep=False)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != "tag:yaml.org,2002:seq":
                 line, column = _position(node)

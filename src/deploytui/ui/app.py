@@ -7,6 +7,7 @@ injected so snapshots and screenshots can freeze it.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -20,6 +21,9 @@ from deploytui.journal.store import Journal
 from deploytui.ui.config import UiConfig, load_config
 from deploytui.ui.dialogs.common import ConfirmDialog
 from deploytui.ui.session import RunSession
+
+# Container allocations between two collections of the youngest objects (Python's default: 700).
+GC_YOUNG_THRESHOLD = 10_000
 
 
 def local_now() -> datetime:
@@ -66,6 +70,11 @@ class DeployApp(App[int]):
         self.journal_label = journal_label or str(journal.path)
 
     def on_mount(self) -> None:
+        # A flood of output makes and drops objects by the hundred thousand a second. With
+        # Python's default threshold (700) the collector then ran hundreds of times a second
+        # and walked the whole app every few seconds, pausing the screen for up to half a
+        # second; collecting the youngest objects every 10,000 instead cut its time 4-5x.
+        gc.set_threshold(GC_YOUNG_THRESHOLD, *gc.get_threshold()[1:])
         if self.config.problem:
             self.notify(self.config.problem, severity="warning")
         if self.session is not None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from deploytui.journal.store import Journal, default_journal_path
 from deploytui.playbook.loader import LoadedPlaybook
+from deploytui.startup import started
 from deploytui.ui.session import EXIT_WAITING, RunSession
 
 
@@ -35,6 +36,7 @@ def run_tui(
         take_over=take_over,
     )
     app = DeployApp(journal=journal, operator_name=operator_name, session=session)
+    started()  # start-up's objects set aside; normal GC pace from here (deploytui.startup)
     result = app.run()
     if result is None:
         # The app ended without the run screen choosing a code (e.g. a crash in the UI):
@@ -50,5 +52,6 @@ def run_home(*, journal_path: str | None, operator_name: str) -> int:
     path = Path(journal_path) if journal_path else default_journal_path()
     with Journal(path) as journal:
         app = DeployApp(journal=journal, operator_name=operator_name)
+        started()
         result = app.run()
     return int(result or 0)

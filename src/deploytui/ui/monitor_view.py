@@ -203,6 +203,9 @@ class MonitorView(BaseModel):
         data = event.data
         t = _number(data.get("t"))
         at = _when(event.at)
+        start = _when(data.get("start")) if isinstance(data.get("start"), str) else None
+        if start is not None and self.started_at is None:
+            self.started_at = start  # the executor says when t = 0 was (first sample only)
         if t is not None:
             self.elapsed = max(self.elapsed, t)
             if at is not None and self.started_at is None:

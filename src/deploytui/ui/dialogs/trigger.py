@@ -66,6 +66,8 @@ def trigger_lines(
 class TriggerDialog(Dialog[str]):
     """Roll back (confirm), watch again, skip (reason) or abort (confirm)."""
 
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (28, "-roomy")]
+
     BINDINGS: ClassVar[list[BindingType]] = [
         *Dialog.BINDINGS,
         Binding("b", "choose('rollback')", "roll back…"),

@@ -6,7 +6,6 @@ Enter acts on the row under the cursor: start a playbook, resume a run, or revie
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -20,7 +19,7 @@ from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from deploytui.journal.locks import RunLock, process_alive
+from deploytui.journal.locks import RunLock
 from deploytui.model.events import EventType, RunRecord, RunStatus
 from deploytui.ui.text import resumable_state, rich_cell, run_status
 from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
@@ -71,9 +70,7 @@ def run_duration(record: RunRecord) -> str:
 def live_holder(journal: object, run_id: str) -> str | None:
     """Who drives a run right now, if a live process holds its lock."""
     holder = RunLock(journal, run_id).holder()  # type: ignore[arg-type]
-    if holder is None:
-        return None
-    if holder.host == os.uname().nodename and not process_alive(holder.pid):
+    if holder is None or holder.alive is False:  # gone (a dead or reused pid on this host)
         return None
     return holder.describe()
 
@@ -359,6 +356,42 @@ class HomeScreen(Screen[None]):
         ]
 
 
+def confirm_take_over(app: object, journal: object, run_id: str) -> bool | None:
+    """From a worker thread: a run whose driver is gone is taken over only once the operator
+    confirms, as ``deploytui resume`` asks. True to take over, False when there is nothing to
+    take over (free; or alive, which the engine refuses with the holder's name), None for no."""
+    import time
+    from concurrent.futures import Future
+
+    from deploytui.ui.dialogs.common import ConfirmDialog
+
+    holder = RunLock(journal, run_id).holder()  # type: ignore[arg-type]
+    if holder is None or holder.alive:
+        return False
+    gone = (
+        "that process is gone"
+        if holder.alive is False
+        else "it is on another machine, so deploytui cannot tell whether it still runs"
+    )
+    dialog = ConfirmDialog(
+        "Take over the run?",
+        f"Run {run_id} was being driven by {escape(holder.describe())}; {gone}.\n\n"
+        "Take the run over and continue it here? (journaled as a take-over)",
+        "Take over",
+    )
+    answer: Future[bool] = Future()
+    app.call_from_thread(  # type: ignore[attr-defined]
+        app.push_screen,  # type: ignore[attr-defined]
+        dialog,
+        lambda yes: answer.set_result(bool(yes)),
+    )
+    while not answer.done():  # the app may quit while the question is open
+        if not app.is_running:  # type: ignore[attr-defined]
+            return None
+        time.sleep(0.05)
+    return True if answer.result() else None
+
+
 def open_run(app: object, *, playbook_path: str | None, run_id: str | None) -> None:
     """From a worker thread: build the session, then open the run screen on the event loop."""
     from deploytui.journal.store import JournalError
@@ -373,7 +406,10 @@ def open_run(app: object, *, playbook_path: str | None, run_id: str | None) -> N
             session = start_session(journal, playbook_path, operator_name=operator)
         else:
             assert run_id is not None
-            session = resume_session(journal, run_id, operator_name=operator)
+            take_over = confirm_take_over(app, journal, run_id)
+            if take_over is None:
+                return  # the operator left the run as it is
+            session = resume_session(journal, run_id, operator_name=operator, take_over=take_over)
     except PlaybookError as error:
         message = "\n".join(str(problem) for problem in error.problems[:5])
         app.call_from_thread(app.notify, message, severity="error", timeout=10)  # type: ignore[attr-defined]

@@ -33,7 +33,8 @@ def signal_left(signal: SignalView) -> str:
         f"  [b]{escape(value)}[/b]" + (" [dim](last)[/]" if signal.last is not None else ""),
     ]
     if signal.error:
-        lines[1] = f"  [$warning]⚠ {escape(signal.error)}[/]"
+        # The row has two lines; the reason (host, status, timeout) is in the output pane.
+        lines[1] = "  [$warning]⚠ no reading[/] [dim](output)[/]"
     if signal.samples:
         # Only visible where rows are three lines tall (tall terminals): the sparkline's scale.
         low, high = min(signal.samples), max(signal.samples)
@@ -53,7 +54,6 @@ class SignalRow(Horizontal):
 
     def __init__(self, signal: SignalView) -> None:
         super().__init__(classes="signal")
-        self.name_ = signal.name
         self._left = Static("", classes="signal-left")
         self._spark = Sparkline([], classes="signal-spark")
         self._right = Static("", classes="signal-right")
@@ -79,12 +79,17 @@ class MonitorPanel(Vertical, can_focus=False):
         super().__init__(id=id)
         self.view: MonitorView | None = None
         self._rows: dict[str, SignalRow] = {}
+        self._step_id: str | None = None
 
     def show(self, view: MonitorView | None, now: datetime | None) -> None:
         self.view = view
         self.display = view is not None
         if view is None:
             return
+        if view.step_id != self._step_id:
+            # Another watch (a second monitor step): its own signals, not the last one's.
+            self.reset()
+            self._step_id = view.step_id
         for signal in view.signals:
             row = self._rows.get(signal.name)
             if row is None:
