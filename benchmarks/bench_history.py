@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -289,6 +290,7 @@ async def _screen_times(
     class TimedApp(DeployApp):
         want: tuple[type, str] | None = None
         painted: float | None = None
+        rows = 0
 
         def _display(self, screen: Any, renderable: Any) -> None:
             super()._display(screen, renderable)
@@ -302,6 +304,7 @@ async def _screen_times(
             kind, table_id = self.want
             if isinstance(screen, kind) and screen.query_one(table_id, DataTable).row_count:
                 self.painted = time.perf_counter()
+                self.rows = screen.query_one(table_id, DataTable).row_count
                 self.want = None
 
     async def wait(condition: Any, what: str) -> None:
@@ -332,13 +335,16 @@ async def _screen_times(
                     await app.push_screen(kind())
                     await wait(lambda: app.painted is not None, f"{name} with rows")
                     times[name].append(app.painted - began)  # type: ignore[operator]
+                    times[f"{name} rows"].append(app.rows)
                     await app.pop_screen()
                     await asyncio.sleep(0.3)
                 app.exit(0)
 
     apps: list[Any] = []
-    results = {str(path): {"history": [], "resume": []} for path in journal_paths}
-    await once(journal_paths[0], {"history": [], "resume": []})  # warm-up, not counted
+    results: dict[str, dict[str, list[float]]] = {
+        str(path): defaultdict(list) for path in journal_paths
+    }
+    await once(journal_paths[0], defaultdict(list))  # warm-up, not counted
     # The journals take turns, so a change in the machine's load weighs on each alike.
     for _ in range(rounds):
         for path in journal_paths:
@@ -480,14 +486,18 @@ def run(quick: bool) -> list[Figure]:
                 big["history"],
                 little["history"],
                 count_ms,
-                "Pilot pushes the screen; to the end of its first frame painted with rows",
+                "Pilot pushes the screen; to the end of its first frame painted with rows "
+                f"({big['history rows']:.0f} rows loaded, a screenful painted; the 10-run "
+                f"journal paints {little['history rows']:.0f})",
             ),
             _figure(
                 f"resume picker appears with rows, {scale} (in-app)",
                 big["resume"],
                 little["resume"],
                 count_ms,
-                "1 % of the runs are waiting and 1 % interrupted",
+                "1 % of the runs are waiting and 1 % interrupted; the picker lists "
+                f"{big['resume rows']:.0f} of them, a screenful painted (the 10-run journal: "
+                f"{little['resume rows']:.0f} rows)",
             ),
             _figure(
                 f"`deploytui show` of a {BIG_RUN_EVENTS:,}-event run, {scale} (whole process)",

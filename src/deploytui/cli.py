@@ -60,9 +60,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             continue
         playbook = loaded.playbook
         steps = sum(1 for _ in playbook.ordered_steps())
+        phases = len(playbook.phases)
         print(
-            f"{file}: ok — {playbook.name} v{playbook.version}, {len(playbook.phases)} phases, "
-            f"{steps} steps"
+            f"{file}: ok — {playbook.name} v{playbook.version}, "
+            f"{phases} phase{'s' if phases != 1 else ''}, {steps} step{'s' if steps != 1 else ''}"
         )
     return worst
 

@@ -67,7 +67,7 @@ def no_traceback(completed: subprocess.CompletedProcess[str]) -> None:
 def test_validate_ok_and_problems_exit_0_and_2(tmp_path: Path, files: dict[str, Path]) -> None:
     good = cli("validate", str(files["playbook"]))
     assert good.returncode == 0
-    assert good.stdout.strip() == f"{files['playbook']}: ok — cli-test v1, 1 phases, 3 steps"
+    assert good.stdout.strip() == f"{files['playbook']}: ok — cli-test v1, 1 phase, 3 steps"
     bad = tmp_path / "bad.yaml"
     bad.write_text(
         "name: x\nphases:\n  - id: p\n    title: P\n    steps:\n"

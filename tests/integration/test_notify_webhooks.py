@@ -518,3 +518,27 @@ def test_an_operator_who_stops_waits_briefly_not_wait_at_end(
     assert outcome.status == RunStatus.waiting
     (unconfirmed,) = _notifications(journal, run_id)
     assert unconfirmed["ok"] is False and "(waited 2s)" in unconfirmed["error"]
+
+
+def test_a_delivery_cut_off_at_the_end_is_reported_once(webhook_receiver: Any) -> None:
+    # close() lists the delivery as unfinished; the worker, woken from its backoff by the close,
+    # then ends it too ("stopped retrying"). Only one of them may reach the journal.
+    from deploytui.notify.sender import Sender
+
+    webhook_receiver.fail_next(1000, status=500)
+    sender = Sender(give_up_after=120, backoff=30)
+    sender.submit(
+        channel="plain",
+        event="notify",
+        url=f"{webhook_receiver.url}/generic",
+        shown="http://127.0.0.1/••••",
+        headers={},
+        body={"text": "hi"},
+    )
+    webhook_receiver.wait_for(1)
+    left = sender.close(0)
+    assert [delivery.channel for delivery in left] == ["plain"]
+    for worker in sender._workers:
+        worker.join(timeout=30)
+        assert not worker.is_alive()
+    assert sender.take_outcomes() == []  # reported once, as unfinished

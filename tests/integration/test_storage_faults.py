@@ -11,7 +11,6 @@ create a marker file: the marker must not exist.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -385,4 +384,3 @@ def test_verify_checks_every_run_and_names_the_first_bad_event_of_each(tmp_path:
     assert facts < lead
     single = cli("--journal", str(journal), "verify", run_id)
     assert single.returncode == 1 and single.stdout.strip() == bad[0]
-    assert os.environ.get("DEPLOYTUI_JOURNAL") is None

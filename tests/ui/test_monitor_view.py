@@ -457,11 +457,10 @@ async def test_a_second_watch_shows_only_its_own_signals() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         panel = app.query_one(MonitorPanel)
         panel.show(first, None)
-        await pilot.pause()
-        assert len(panel.query(".signal")) == 3
+        await wait_for(pilot, lambda: len(panel.query(".signal")) == 3, "the first watch's rows")
         panel.show(second, None)
-        await pilot.pause()
-        assert len(panel.query(".signal")) == 1
-        assert "disk" in str(panel.query_one(".signal-left", Static).render())
+        await wait_for(pilot, lambda: len(panel.query(".signal")) == 1, "the second watch's row")
+        left = panel.query_one(".signal-left", Static)
+        await wait_for(pilot, lambda: "disk" in str(left.render()), "the row drawn")
         panel.show(None, None)
         assert not panel.display

@@ -192,3 +192,23 @@ def test_rollback_may_refer_to_any_value() -> None:
         )
     )
     assert loaded.playbook.rollback.steps[0].id == "r"
+
+
+def test_a_promised_rollback_needs_rollback_steps() -> None:
+    with pytest.raises(PlaybookError) as caught:
+        parse_playbook(
+            playbook_text(
+                """
+                name: x
+                phases:
+                  - id: p
+                    title: P
+                    steps:
+                      - {id: a, kind: local, title: A, command: "true", on_failure: rollback}
+                """
+            ),
+            "pb.yaml",
+        )
+    problem = caught.value.problems[0]
+    assert problem.message.startswith("on_failure: rollback needs a 'rollback:' section")
+    assert (problem.line, problem.column) == (6, 57)  # the on_failure value

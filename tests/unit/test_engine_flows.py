@@ -441,7 +441,7 @@ def test_a_run_locked_by_a_live_process_is_refused(journal: Journal, tmp_path: P
     holder.acquire()
     try:
         engine = Engine(journal=journal, run_id=run_id, loaded=loaded, operator=ScriptedOperator())
-        with pytest.raises(RunLocked, match=r"being driven by pid \d+ on .+ since \d{4}-"):
+        with pytest.raises(RunLocked, match=r"being driven by \w+ \(pid \d+ on .+ since \d{4}-"):
             engine.run()
     finally:
         holder.release()

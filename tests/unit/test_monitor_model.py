@@ -188,3 +188,15 @@ def test_an_upper_case_for_loads_and_gives_the_figure_its_target() -> None:
     assert parse_threshold("> 1 % FOR 2m", "%").sustain == 120
     (p95,) = [field for field in step.figure_fields() if field.id == "error_rate_p95"]
     assert p95.target == "<= 1 %"
+
+
+def test_a_crossing_back_to_ok_says_the_threshold_no_longer_holds() -> None:
+    from deploytui.executors.monitor_report import crossing_line
+
+    back = {"signal": "error_rate", "from": "warning", "to": "ok", "value": 0, "t": 20}
+    line = crossing_line({**back, "threshold": "> 1 %"}, "%")
+    assert line.endswith("error_rate warning → ok at 0 % (no longer > 1 %)")
+    up = crossing_line(
+        {**back, "from": "ok", "to": "warning", "value": 5, "threshold": "> 1 %"}, "%"
+    )
+    assert up.endswith("at 5 % (> 1 %)")

@@ -63,6 +63,8 @@ def crossing_line(crossing: dict[str, Any], unit: str | None) -> str:
     value = crossing.get("value")
     what = f" at {_shown(value, unit)}" if value is not None else ""
     threshold = f" ({crossing['threshold']})" if crossing.get("threshold") else ""
+    if threshold and crossing.get("to") == "ok":  # "ok at 0 % (> 1 %)" read as if 0 % > 1 %
+        threshold = f" (no longer {crossing['threshold']})"
     error = f": {crossing['error']}" if crossing.get("error") else ""
     return (
         f"{watch_clock(crossing.get('t') or 0)}{when} {crossing.get('signal')} "

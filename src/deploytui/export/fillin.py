@@ -244,7 +244,7 @@ def appendix(
         lines.append("")
     if document.breaches:
         lines += ["Target breaches:", ""]
-        lines += [f"- {BREACH_ICON} {inline(value_text(item))}" for item in document.breaches]
+        lines += [f"- {inline(value_text(item))}" for item in document.breaches]
         lines.append("")
     rollback = document.rollback
     if rollback is not None and rollback.ran:

@@ -22,7 +22,7 @@ from deploytui.export.wording import (
     when,
     window_text,
 )
-from deploytui.model.events import BREACH_ICON, ROLLBACK_ICON
+from deploytui.model.events import ROLLBACK_ICON
 
 CSS = """
 :root { color-scheme: light; }
@@ -168,7 +168,7 @@ def render_html(document: ExportDocument, checklist: str | None = None) -> str:
     if document.breaches:
         parts.append("<section><h2>Target breaches</h2><ul>")
         parts += [
-            f'<li class="breach">{BREACH_ICON} {_e(value_text(item))}</li>'
+            f'<li class="breach">{_e(value_text(item))}</li>'
             for item in document.breaches
         ]
         parts.append("</ul></section>")

@@ -22,7 +22,7 @@ from deploytui.export.wording import (
     when,
     window_text,
 )
-from deploytui.model.events import BREACH_ICON, ROLLBACK_ICON
+from deploytui.model.events import ROLLBACK_ICON
 
 
 def cell(text: str) -> str:
@@ -146,7 +146,7 @@ def render_report(document: ExportDocument) -> str:
     lines.append("")
     if document.breaches:
         lines += ["## Target breaches", ""]
-        lines += [f"- {BREACH_ICON} {inline(value_text(item))}" for item in document.breaches]
+        lines += [f"- {inline(value_text(item))}" for item in document.breaches]
         lines.append("")
     if document.notices:
         lines += ["## Notes", ""]

@@ -89,6 +89,7 @@ class Sender:
         self._submitted: dict[int, Delivery] = {}
         self._outcomes: dict[int, Outcome] = {}
         self._undrained: list[Outcome] = []
+        self._abandoned: set[int] = set()  # reported by close() as unfinished
         self._next_id = 0
 
     # -- the engine thread's side --------------------------------------------------------------
@@ -150,12 +151,20 @@ class Sender:
             return [item for key, item in self._submitted.items() if key not in self._outcomes]
 
     def close(self, wait_seconds: float) -> list[Delivery]:
-        """Wait up to ``wait_seconds`` for every delivery, then stop; return those unfinished."""
+        """Wait up to ``wait_seconds`` for every delivery, then stop; return those unfinished.
+
+        Each delivery ends up in exactly one place: an outcome from ``take_outcomes`` or this
+        list. A worker that finishes one of these later (its backoff woken by the close) keeps
+        the outcome to itself, so the run never journals "not confirmed" and a result for it.
+        """
         self.wait(list(self._submitted), wait_seconds)
-        self._closing.set()
+        with self._changed:
+            self._closing.set()
+            left = [item for key, item in self._submitted.items() if key not in self._outcomes]
+            self._abandoned.update(item.id for item in left)
         for channel_queue in self._queues.values():
             channel_queue.put(None)
-        return self.pending()
+        return left
 
     # -- the workers ---------------------------------------------------------------------------
 
@@ -184,7 +193,8 @@ class Sender:
                 outcome = self._deliver(client, delivery)
                 with self._changed:
                     self._outcomes[delivery.id] = outcome
-                    self._undrained.append(outcome)
+                    if delivery.id not in self._abandoned:
+                        self._undrained.append(outcome)
                     self._changed.notify_all()
         finally:
             client.close()

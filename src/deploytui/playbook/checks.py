@@ -12,7 +12,15 @@ from collections.abc import Iterator
 from typing import Any
 
 from deploytui.model.playbook import ROLLBACK_PHASE_ID, Playbook
-from deploytui.model.steps import AutomatedStep, GateStep, HttpStep, InputStep, SignoffStep
+from deploytui.model.steps import (
+    AutomatedStep,
+    GateStep,
+    HttpStep,
+    InputStep,
+    OnFailure,
+    SignoffStep,
+    StepBase,
+)
 from deploytui.playbook.templating import RUN_FIELDS, TemplateError, references
 
 DataPath = tuple[str | int, ...]
@@ -124,6 +132,8 @@ def check_playbook(playbook: Playbook, data: dict[str, Any]) -> list[Finding]:
             roles.add(step.role)
         if isinstance(step, HttpStep):
             findings.extend(_check_http(step, path, playbook))
+        if not playbook.rollback.steps and phase_id != ROLLBACK_PHASE_ID:
+            findings.extend(_rollback_without_steps(step, path))
         reference_problems = getattr(step, "reference_problems", None)
         if callable(reference_problems):  # kinds that name targets check them themselves
             findings.extend(((*path, *where), why) for where, why in reference_problems(playbook))
@@ -138,6 +148,21 @@ def check_playbook(playbook: Playbook, data: dict[str, Any]) -> list[Finding]:
             known["inputs"].add(name)
         seen_steps.add(step.id)
     return findings
+
+
+def _rollback_without_steps(step: StepBase, path: DataPath) -> Iterator[Finding]:
+    """``on_failure: rollback`` or ``on_trigger: rollback`` promise a rollback that is not there."""
+    if step.on_failure == OnFailure.rollback:
+        yield (
+            (*path, "on_failure"),
+            "on_failure: rollback needs a 'rollback:' section with steps; "
+            "add one, or use ask / abort / skip",
+        )
+    if getattr(step, "on_trigger", None) == "rollback":
+        yield (
+            (*path, "on_trigger"),
+            "on_trigger: rollback needs a 'rollback:' section with steps; add one, or use ask",
+        )
 
 
 def _at(data: Any, path: DataPath) -> Any:

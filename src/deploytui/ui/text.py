@@ -22,13 +22,10 @@ STEP_STYLES: dict[StepStatus, str] = {
     StepStatus.failed: "bold $error",
     StepStatus.skipped: "dim",
     StepStatus.interrupted: "$warning",
-    StepStatus.held: "$warning",
+    # Parked until a time (a hold, or a long watch between checkpoints).
+    StepStatus.held: "bold $warning",
 }
-# A parked step (a hold, or a long watch between checkpoints); HOLDS adds ``StepStatus.held``.
-_HELD = getattr(StepStatus, "held", None)
-if _HELD is not None:
-    STEP_STYLES[_HELD] = "bold $warning"
-HELD_ICON = "⏳"
+HELD_ICON = STEP_ICONS[StepStatus.held]
 RUN_STYLES: dict[RunStatus, str] = {
     RunStatus.running: "$accent",
     RunStatus.waiting: "$warning",
@@ -41,8 +38,7 @@ RUN_STYLES: dict[RunStatus, str] = {
 
 
 def step_icon(status: StepStatus) -> str:
-    icon = STEP_ICONS.get(status, HELD_ICON if status == _HELD else "•")
-    return f"[{STEP_STYLES.get(status, 'bold')}]{icon}[/]"
+    return f"[{STEP_STYLES[status]}]{STEP_ICONS[status]}[/]"
 
 
 def run_status(status: RunStatus) -> str:

@@ -259,7 +259,7 @@ def _step_details(step: StepReport, now: datetime | None = None) -> list[str]:
         signals = (step.details.get("monitor") or {}).get("signals") or {}
         figures = {f"{name}_{f}" for name in signals for f in ("min", "p50", "p95", "max", "last")}
     held = getattr(step, "held_until", None)
-    if held and step.status == getattr(StepStatus, "held", None):
+    if held and step.status == StepStatus.held:
         from deploytui.ui.text import parse_time, until_text
 
         until = parse_time(held)

@@ -152,6 +152,8 @@ class RunScreen(Screen[int]):
     def on_resize(self) -> None:
         # At 80 columns every key must still fit on the footer line.
         self.query_one(Footer).compact = self.size.width < 100
+        # The breakpoint classes (-tall: a third line per watched signal) change with the size.
+        self.call_after_refresh(self.refresh_views)
 
     def on_unmount(self) -> None:
         # Never leave the engine thread waiting on a question nobody will answer.
@@ -561,7 +563,7 @@ class RunScreen(Screen[int]):
             self.answer(Decision(action=DecisionAction(choice)))
         elif choice == "wait":
             until = question.until
-            self.answer(Decision(action=DecisionAction("wait")))
+            self.answer(Decision(action=DecisionAction.wait))
             self.waiting_until = until
         elif choice == "continue":
             when = until_text(question.until, self.now()) if question.until else ""
@@ -574,8 +576,7 @@ class RunScreen(Screen[int]):
             self.push_dialog(
                 dialog,
                 lambda reason: (
-                    reason
-                    and self.answer(Decision(action=DecisionAction("continue"), reason=reason))
+                    reason and self.answer(Decision(action=DecisionAction.continue_, reason=reason))
                 ),
             )
         elif choice == "leave":

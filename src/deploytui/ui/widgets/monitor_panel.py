@@ -1,10 +1,11 @@
 """The live watch: one row per signal with its state, value, sparkline and thresholds.
 
 Drawn from a ``MonitorView`` (see ``ui.monitor_view``); the run screen feeds it events and calls
-``show`` on every drain and clock tick. Each row reads, left to right: state (icon + word +
-colour), label and current value with unit, a sparkline of the watch so far, then the warn/fail
-thresholds. The panel's title carries the time watched and the time left. At 80 columns the
-thresholds move under the label so the sparkline keeps some width.
+``show`` on every drain and clock tick. Each row reads, left to right: the label over the state
+(icon + word + colour) and current value with unit, a sparkline of the watch so far, then the
+warn/fail thresholds. The panel's title carries the time watched and the time left. Rows are two
+lines; a long label or threshold wraps and the row grows rather than cutting it. On tall
+terminals rows get a third line: a taller sparkline and its range.
 """
 
 from __future__ import annotations
@@ -26,20 +27,19 @@ from deploytui.ui.monitor_view import (
 )
 
 
-def signal_left(signal: SignalView) -> str:
-    value = signal.value_text()
+def signal_left(signal: SignalView, *, tall: bool = False) -> str:
+    """``Error rate`` over ``✓ ok 0.26 %`` (and the range on tall terminals)."""
     lines = [
-        f"{state_markup(signal.state)} [b]{escape(signal.label)}[/b]",
-        f"  [b]{escape(value)}[/b]" + (" [dim](last)[/]" if signal.last is not None else ""),
+        f"[b]{escape(signal.label)}[/b]",
+        f"{state_markup(signal.state)} [b]{escape(signal.value_text())}[/b]",
     ]
     if signal.error:
-        # The row has two lines; the reason (host, status, timeout) is in the output pane.
-        lines[1] = "  [$warning]⚠ no reading[/] [dim](output)[/]"
-    if signal.samples:
-        # Only visible where rows are three lines tall (tall terminals): the sparkline's scale.
+        # No room for the reason (host, status, timeout): the output pane has it.
+        lines[1] = f"{state_markup(signal.state)} [$warning]no reading[/] [dim](output)[/]"
+    if tall and signal.samples:
         low, high = min(signal.samples), max(signal.samples)
         scale = f"{format_number(low)}–{format_number(high, signal.unit)}"
-        lines.append(f"  [dim]{escape(scale)}[/]")
+        lines.append(f"[dim]range {escape(scale)}[/]")
     return "\n".join(lines)
 
 
@@ -64,7 +64,8 @@ class SignalRow(Horizontal):
         yield self._right
 
     def show(self, signal: SignalView) -> None:
-        self._left.update(signal_left(signal))
+        tall = self.is_attached and self.screen.has_class("-tall")
+        self._left.update(signal_left(signal, tall=tall))
         self._right.update(signal_right(signal))
         # Sparkline draws nothing sensible from an empty list; one flat point reads as "no data".
         self._spark.data = list(signal.samples) or [0.0]

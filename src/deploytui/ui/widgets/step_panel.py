@@ -109,7 +109,7 @@ def step_markup(shown: StepShown) -> str:
         since = format_duration(shown.running_for or 0)
         doing = "running" if step is not None and step.automated else "in progress"
         lines.append(f"[bold $accent]▶ {doing} · {since}[/]")
-    elif status == getattr(StepStatus, "held", None):
+    elif status == StepStatus.held:
         lines.append(f"{step_icon(status)} [bold $warning]held[/]")
     elif status in {StepStatus.succeeded, StepStatus.skipped, StepStatus.failed}:
         word = status.value
