@@ -156,6 +156,7 @@ def nasty_files(folder: Path) -> dict[str, Path]:
             )
         ),
         "deep-nesting": b"a: " + b"[" * 100_000 + b"]" * 100_000 + b"\n",
+        "deep-after-anchor": b"a: &x !!seq " + b"[" * 100_000 + b"\n",
         "deep-mapping": b"".join(b"  " * i + b"k:\n" for i in range(3000)),
         "huge-file": b"name: x\nphases: []\n# " + b"x" * 60_000_000 + b"\n",
         "huge-line": b"name: '" + b"y" * 4_000_000 + b"'\nphases: []\n",
@@ -190,7 +191,8 @@ def assert_refused(result: subprocess.CompletedProcess[str], path: Path) -> None
 @pytest.mark.parametrize(
     "name",
     [
-        "alias-bomb", "deep-nesting", "deep-mapping", "huge-file", "huge-line", "binary-junk",
+        "alias-bomb", "deep-nesting", "deep-after-anchor", "deep-mapping", "huge-file",
+        "huge-line", "binary-junk",
         "python-tag", "nul-bytes", "invalid-utf8", "template-flood",
     ],
 )  # fmt: skip

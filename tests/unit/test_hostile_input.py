@@ -417,3 +417,41 @@ def test_brackets_that_are_text_do_not_count_as_nesting() -> None:
     (problem,) = caught.value.problems
     assert (problem.line, problem.column) == (2, 8 + 65)
     assert "nested more than 64 levels deep" in problem.message
+
+
+def test_deep_flow_nesting_after_any_prefix_is_refused_not_a_crash() -> None:
+    """PyYAML's C parser crashes the process (SIGSEGV) on a few thousand nested ``[``: the guard
+    must see every way a flow collection can start — after an anchor or a tag too. Checked in
+    a subprocess, since a crash would take the test run down with it."""
+    import json
+    import subprocess
+
+    from tests.core_helpers import PYTHON
+
+    prefixes = [
+        "", "a: ", "- ", "? ", "a: &x ", "a: !!seq ", "a: !t&x", "a: &x !!seq ", "- - ",
+        "a:\n  ", "a: [1, ", "a: {b: ", "--- ", "a: 'q' ", "- &a\n  ", "a: !!map\n  ",
+    ]  # fmt: skip
+    texts = [prefix + opener * 5000 for prefix in prefixes for opener in "[{"]
+    script = (
+        "import json, sys\n"
+        "from deploytui.playbook.safe_yaml import YamlProblem, load_yaml\n"
+        "out = []\n"
+        "for text in json.load(sys.stdin):\n"
+        "    try:\n"
+        "        load_yaml(text)\n"
+        "        out.append('loaded')\n"
+        "    except YamlProblem as problem:\n"
+        "        out.append(problem.message)\n"
+        "print(json.dumps(out))\n"
+    )
+    result = subprocess.run(
+        [PYTHON, "-c", script], input=json.dumps(texts), capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, (result.returncode, result.stderr[-2000:])
+    outcomes = json.loads(result.stdout)
+    assert len(outcomes) == len(texts)
+    assert all(outcome != "loaded" for outcome in outcomes)
+    nested = sum("nested more than 64 levels deep" in outcome for outcome in outcomes)
+    assert nested == len(texts) - 2  # "a: 'q' [" is invalid YAML before any nesting

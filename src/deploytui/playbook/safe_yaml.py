@@ -231,6 +231,11 @@ def _check_depth(text: str) -> None:
             continue
         elif char in "'\"" and previous in _STARTS_A_VALUE:
             quote = char
+        elif char in "&!" and previous in _STARTS_A_VALUE:
+            # An anchor or a tag before a value (``&a [``, ``!!seq [``): the value starts after it.
+            while index < length and text[index] not in " \t\n,[]{}":
+                index += 1
+            continue
         elif char in "|>" and not depth and previous in _STARTS_A_VALUE:
             index = _after_block_scalar(text, index)  # its lines are text, whatever they hold
             previous = "\n"
