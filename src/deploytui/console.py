@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
 from deploytui.clock import SYSTEM_CLOCK
-from deploytui.engine.messages import OutputLine
 from deploytui.model.events import (
     BREACH_ICON,
     RUN_ICONS,
@@ -22,11 +21,25 @@ from deploytui.model.events import (
     RunStatus,
     StepStatus,
 )
-from deploytui.model.hold_step import until_text, waiting_text
 from deploytui.model.values import format_duration
 
 if TYPE_CHECKING:  # `deploytui runs` never parses a playbook: keep the report's imports out
+    from deploytui.engine.messages import OutputLine
     from deploytui.journal.report import PhaseReport, RunReport, StepReport
+
+
+# Imported on use: the hold step's module builds the step base models (pydantic), which
+# `deploytui runs` only needs for a parked run; the engine's messages only for a live run.
+def until_text(until: str, now: datetime) -> str:
+    from deploytui.model.hold_step import until_text as text
+
+    return text(until, now)
+
+
+def waiting_text(until: str, now: datetime) -> str:
+    from deploytui.model.hold_step import waiting_text as text
+
+    return text(until, now)
 
 
 def figure_names(monitor: dict[str, Any]) -> set[str]:
@@ -70,11 +83,14 @@ class ProgressPrinter:
     """A listener that prints a headless run as it happens, one line per event."""
 
     def __init__(self, out: TextIO | None = None, *, title_of: Callable[[str], str]) -> None:
+        from deploytui.engine.messages import OutputLine
+
         self.out = out or sys.stdout
         self.title_of = title_of
+        self._output_line = OutputLine
 
     def __call__(self, item: Event | OutputLine) -> None:
-        if isinstance(item, OutputLine):
+        if isinstance(item, self._output_line):
             prefix = "  ! " if item.stream == "stderr" else "  │ "
             self._print(prefix + item.text)
             return
@@ -115,7 +131,9 @@ class ProgressPrinter:
                 self._print(f"⏸ {step} interrupted: {data.get('reason', '')}")
             case EventType.decision:
                 reason = f": {data['reason']}" if data.get("reason") else ""
-                self._print(f"  → {data['action']}{reason}")
+                hosts = data.get("hosts")  # retry_failed: the hosts the next attempt runs on
+                on = f" ({', '.join(map(str, hosts))})" if isinstance(hosts, list) else ""
+                self._print(f"  → {data['action']}{on}{reason}")
             case EventType.rollback_started:
                 self._print(f"↺ rollback started: {data.get('reason', '')}")
             case EventType.run_paused:
@@ -192,6 +210,11 @@ def _step_lines(step: StepReport) -> list[str]:
     for decision in step.decisions:
         if decision["action"] in {"retry", "rerun"}:
             lines.append(f"        {decision['action']}: {decision.get('reason') or 'by operator'}")
+        elif decision["action"] == "retry_failed":  # only the hosts that had not succeeded
+            hosts = ", ".join(str(host) for host in decision.get("hosts", []))
+            lines.append(
+                f"        retry failed hosts ({hosts}): {decision.get('reason') or 'by operator'}"
+            )
         elif decision["action"] == "continue":  # released from a hold before its time
             lines.append(f"        continued early: {decision.get('reason') or 'by operator'}")
     hold = step.details.get("hold") if isinstance(step.details, dict) else None

@@ -13,13 +13,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from deploytui.engine.describe import describe_action
+from deploytui.engine.host_retry import host_results, merge_details, retryable_hosts
 from deploytui.engine.messages import OutputLine, RunStopped, render_problem
 from deploytui.engine.output import OutputRecorder
 from deploytui.engine.parts import EngineParts
 from deploytui.executors.base import ExecContext, ExecResult
 from deploytui.model.events import DecisionAction, EventType
 from deploytui.model.fields import CapturedValue, FieldType
-from deploytui.model.steps import AutomatedStep
+from deploytui.model.steps import AutomatedStep, StepBase
 from deploytui.playbook.templating import TemplateError
 
 
@@ -40,7 +41,14 @@ class AutomatedSteps(EngineParts):
             self._fail(step, attempt, began, f"cannot render the step: {render_problem(error)}", {})
             return
         action, where = describe_action(shown, self.shown_targets)
-        attempt, began = self._start(step, {"action": self.mask(action or ""), "where": where})
+        # A retry of the failed hosts only: the subset and the results it completes come from
+        # the journal (state), so a resume after a crash mid-retry runs the same hosts.
+        subset = self.state.steps[step.id].retry_hosts if self._host_subsets(step) else None
+        earlier = host_results(self.state.steps[step.id].details) if subset is not None else []
+        started: dict[str, Any] = {"action": self.mask(action or ""), "where": where}
+        if subset is not None:
+            started["hosts"] = subset
+        attempt, began = self._start(step, started)
         if not self._stop_requested.is_set():
             # A stop that arrived while step_started was being written must still cancel it.
             self._cancel.clear()
@@ -64,6 +72,7 @@ class AutomatedSteps(EngineParts):
             history=self._records_so_far(step),
             resources={"notifications": self.notifications},
             clock=self.clock,
+            hosts=subset,
         )
         try:
             result = self.executors.for_kind(step.kind).execute(rendered, ctx)
@@ -75,6 +84,8 @@ class AutomatedSteps(EngineParts):
             )
         recorder.close()
         details = self.mask.data(result.details)
+        if subset is not None:
+            details = merge_details(earlier, details, subset)
         typed = [self._masked_value(value) for value in result.values]
         if self._stop_requested.is_set() and not result.ok:
             self._append(
@@ -89,10 +100,7 @@ class AutomatedSteps(EngineParts):
             self._append(
                 EventType.decision,
                 step_id=step.id,
-                data={
-                    "action": DecisionAction.retry.value,
-                    "reason": "host key accepted by the operator",
-                },
+                data=self._retry_data(step, "host key accepted by the operator"),
             )
             return
         if not result.ok:
@@ -117,6 +125,38 @@ class AutomatedSteps(EngineParts):
             details=details,
             values=[value.model_dump(mode="json") for value in values],
         )
+
+    def _host_subsets(self, step: StepBase) -> bool:
+        """Whether the step's executor can run on a subset of its hosts (``ExecContext.hosts``)."""
+        if not isinstance(step, AutomatedStep):
+            return False
+        try:
+            return bool(getattr(self.executors.for_kind(step.kind), "host_subsets", False))
+        except KeyError:
+            return False
+
+    def _failed_hosts(self, step: StepBase) -> list[str]:
+        """The hosts a ``retry_failed`` would run now ([] when it is not on offer)."""
+        if not self._host_subsets(step):
+            return []
+        return retryable_hosts(self.state.steps[step.id].details)
+
+    def _retry_data(self, step: StepBase, reason: str, **extra: Any) -> dict[str, Any]:
+        """A retry the engine decides itself (automatic, or after a host key was accepted).
+
+        On a fan-out step that succeeded on some hosts it runs only the others: a retry nobody
+        chose must never be riskier than the operator's default, and hosts that already
+        succeeded run again only when the operator chooses "retry all".
+        """
+        hosts = self._failed_hosts(step)
+        if hosts:
+            return {
+                "action": DecisionAction.retry_failed.value,
+                "reason": reason,
+                "hosts": hosts,
+                **extra,
+            }
+        return {"action": DecisionAction.retry.value, "reason": reason, **extra}
 
     def _record(self, step: AutomatedStep, attempt: int, type_: str, data: dict[str, Any]) -> None:
         """Journal a compact record an executor made while running (a monitor sample...)."""

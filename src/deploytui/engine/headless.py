@@ -9,6 +9,7 @@ Answers files are YAML validated like playbooks (file:line:column on errors)::
     acknowledge_breaches: true
     decisions:                 # per step, consumed in order on each failure
       smoke_flaky: [retry]
+      restart_fleet: [retry_failed]   # a fan-out step: only the hosts that did not succeed
       optional_check: [{skip: "not needed in staging"}]
     on_failure: abort          # when no decision is left: abort | stop | rollback
     on_interrupted: rerun      # rerun | stop | {mark_done: "note"}
@@ -38,7 +39,8 @@ from deploytui.playbook.loader import PlaybookError, Problem, read_text, sentenc
 from deploytui.playbook.safe_yaml import YamlProblem, load_yaml
 
 _DECISION_HELP = (
-    "a decision is retry, abort, rollback, stop, rerun, {skip: reason} or {mark_done: note}"
+    "a decision is retry, retry_failed, abort, rollback, stop, rerun, {skip: reason} or "
+    "{mark_done: note}"
 )
 
 

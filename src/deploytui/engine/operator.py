@@ -70,6 +70,11 @@ class Failure(BaseModel):
     # A monitor's rollback trigger (details["monitor"]["triggered"]: signal, value, threshold,
     # t) when the failure is one: the UI offers the rollback loudly.
     trigger: dict[str, Any] | None = None
+    # A fan-out step that succeeded on some hosts: the hosts that did not (failed, cancelled or
+    # not started), which ``retry_failed`` re-runs alone; empty when that is not on offer.
+    failed_hosts: list[str] = []
+    # How many hosts the step ran on (0 when it is not a fan-out step).
+    host_count: int = 0
 
 
 class GateResult(BaseModel):

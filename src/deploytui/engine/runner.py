@@ -20,6 +20,7 @@ from deploytui.clock import SYSTEM_CLOCK, Clock
 from deploytui.engine.automated_steps import AutomatedSteps, monitor_trigger
 from deploytui.engine.describe import describe_action
 from deploytui.engine.holds import Holds
+from deploytui.engine.host_retry import host_results
 from deploytui.engine.manual_steps import ManualSteps
 from deploytui.engine.masking import Masker
 from deploytui.engine.messages import (
@@ -312,6 +313,7 @@ class Engine(ManualSteps, AutomatedSteps, Holds):
     def _handle_failure(self, step: StepBase, reason: str) -> None:
         policy = step.on_failure
         trigger = monitor_trigger(self.state.steps[step.id].details)
+        failed_hosts = [] if trigger else self._failed_hosts(step)
         if (
             trigger
             and str(getattr(step, "on_trigger", "ask")) == "rollback"
@@ -336,10 +338,22 @@ class Engine(ManualSteps, AutomatedSteps, Holds):
                 attempt=self.state.steps[step.id].attempts,
                 can_rollback=self._can_rollback(),
                 trigger=trigger,
+                failed_hosts=failed_hosts,
+                host_count=len(host_results(self.state.steps[step.id].details)),
             )
             decision = self.operator.on_failure(step, self.view(step), failure)
             if decision.action == DecisionAction.rollback and not failure.can_rollback:
                 decision = Decision(action=DecisionAction.stop, reason="rollback not available")
+        if decision.action == DecisionAction.retry_failed:
+            if not failed_hosts:
+                # Never widen it to "retry all" silently: that is the choice it exists to avoid.
+                decision = Decision(
+                    action=DecisionAction.stop,
+                    reason="retry of the failed hosts only is not available for this step",
+                )
+            else:
+                self._apply_decision(step, decision, extra={"hosts": failed_hosts})
+                return
         if (
             isinstance(step, GateStep)
             and decision.action == DecisionAction.skip
@@ -416,18 +430,20 @@ class Engine(ManualSteps, AutomatedSteps, Holds):
         automatic_retries = sum(
             1
             for item in self.state.steps[step.id].decisions
-            if item.get("automatic") and item.get("action") == DecisionAction.retry.value
+            if item.get("automatic")
+            and item.get("action")
+            in {DecisionAction.retry.value, DecisionAction.retry_failed.value}
         )
         if automatic_retries < step.retries:
             time.sleep(step.retry_delay)
             self._append(
                 EventType.decision,
                 step_id=step.id,
-                data={
-                    "action": DecisionAction.retry.value,
-                    "automatic": True,
-                    "reason": f"automatic retry {automatic_retries + 1} of {step.retries}",
-                },
+                data=self._retry_data(
+                    step,
+                    f"automatic retry {automatic_retries + 1} of {step.retries}",
+                    automatic=True,
+                ),
             )
 
 

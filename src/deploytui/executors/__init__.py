@@ -6,12 +6,14 @@ Imports are lazy so that ``deploytui validate`` never loads httpx, paramiko or p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from deploytui.executors.base import Executor
-from deploytui.model.playbook import Playbook, Targets
+if TYPE_CHECKING:  # annotations only: `show` imports executors.monitor_report, a pure module
+    from deploytui.executors.base import Executor
+    from deploytui.model.playbook import Playbook, Targets
 
 # A factory gets the playbook and its targets with variables and secrets substituted.
-ExecutorFactory = Callable[[Playbook, Targets], Executor]
+ExecutorFactory = Callable[["Playbook", "Targets"], "Executor"]
 
 
 def _local(playbook: Playbook, targets: Targets) -> Executor:

@@ -45,6 +45,9 @@ class ExecContext:
     # interrupted or parked continues rather than starting again.
     history: list[dict[str, Any]] = field(default_factory=list)
     clock: Clock = field(default_factory=lambda: SYSTEM_CLOCK)
+    # Only these hosts (the operator chose to retry the failed hosts); None = every host. Only
+    # executors with ``host_subsets = True`` receive it; the engine merges the per-host results.
+    hosts: list[str] | None = None
 
     def emit(self, line: str, stream: str = "stdout") -> None:
         self.output(stream, line)

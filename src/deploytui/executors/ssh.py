@@ -24,6 +24,8 @@ from deploytui.model.steps import StepBase
 
 class SshExecutor:
     kind = "ssh"
+    # Runs on ExecContext.hosts when given (the operator's "retry the failed hosts").
+    host_subsets = True
 
     def __init__(self, targets: Targets, *, default_known_hosts: str = DEFAULT_KNOWN_HOSTS) -> None:
         self.targets = targets
@@ -45,6 +47,23 @@ class SshExecutor:
             names = ", ".join(step.hosts)
             return ExecResult(ok=False, reason=f"no hosts to run on: {names} lists no hosts")
         many = len(hosts) > 1
+        total = len(hosts)
+        if ctx.hosts is not None:
+            # A retry of the failed hosts: the same rollout rules (serial, concurrency) over the
+            # subset; a percentage max_failures still counts against every host of the step.
+            subset = [host for host in hosts if host in set(ctx.hosts)]
+            if not subset:
+                return ExecResult(
+                    ok=False,
+                    reason="none of the hosts to retry are in the step any more: "
+                    + ", ".join(ctx.hosts),
+                )
+            ctx.output(
+                "stdout",
+                f"deploytui: retrying only the {len(subset)} of {total} host(s) that did not "
+                "succeed: " + ", ".join(subset),
+            )
+            hosts = subset
         sudo_password = step.sudo_password if step.sudo else None
 
         def emit_for(host: str) -> Callable[[str, str], None]:
@@ -72,7 +91,7 @@ class SshExecutor:
                 )
             return outcome
 
-        result = fan_out(hosts, step, run_one, ctx.cancelled)
+        result = fan_out(hosts, step, run_one, ctx.cancelled, total=total)
         details = {
             "hosts": [outcome.detail() for outcome in result.outcomes],
             "batches": result.batches,
@@ -106,7 +125,7 @@ class SshExecutor:
             ctx.output(
                 "stdout",
                 f"deploytui: {len(hosts) - len(failed)} of {len(hosts)} hosts "
-                f"succeeded ({timing(result.outcomes)})",
+                f"{'retried ' if len(hosts) < total else ''}succeeded ({timing(result.outcomes)})",
             )
         return ExecResult(
             ok=ok,

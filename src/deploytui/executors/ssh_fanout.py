@@ -41,9 +41,19 @@ class FanOutResult:
 
 
 def fan_out(
-    hosts: list[str], step: SshStep, run_one: RunOne, cancelled: threading.Event
+    hosts: list[str],
+    step: SshStep,
+    run_one: RunOne,
+    cancelled: threading.Event,
+    *,
+    total: int | None = None,
 ) -> FanOutResult:
-    """Run ``run_one(host, batch)`` over ``hosts`` under the step's rollout rules."""
+    """Run ``run_one(host, batch)`` over ``hosts`` under the step's rollout rules.
+
+    ``total`` is the step's host count when ``hosts`` is a retried subset: a percentage
+    ``max_failures`` is a share of the whole step, not of the hosts retried.
+    """
+    total = total or len(hosts)
     size = batch_size(step.serial, len(hosts))
     batches = [hosts[index : index + size] for index in range(0, len(hosts), size)]
     results: dict[str, HostOutcome] = {}
@@ -66,7 +76,7 @@ def fan_out(
             # the threshold was crossed.
             with lock:
                 failures += 1
-                if too_many_failures(step.max_failures, failures, len(hosts)):
+                if too_many_failures(step.max_failures, failures, total):
                     halt.set()
         return outcome
 

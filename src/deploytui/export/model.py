@@ -206,9 +206,11 @@ def _step(report: StepReport, phase_id: str, playbook: Playbook) -> StepOut:
     details = report.details or {}
     signoff = SignoffOut(**report.signoff, step_id=report.step_id) if report.signoff else None
     retries = [
-        f"{item['action']}: {item.get('reason') or 'by operator'}"
+        f"{item['action']}"
+        + (f" ({', '.join(map(str, item.get('hosts', [])))})" if item.get("hosts") else "")
+        + f": {item.get('reason') or 'by operator'}"
         for item in report.decisions
-        if item.get("action") in {"retry", "rerun"}
+        if item.get("action") in {"retry", "rerun", "retry_failed"}
     ]
     # Failures of earlier attempts; the last one is the reason when the step ended failed.
     failed = list(report.failures)

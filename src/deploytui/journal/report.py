@@ -6,16 +6,20 @@ tell the same story. It is built from the journal alone (events plus the playboo
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
+from deploytui.journal import outline as outlines
+from deploytui.journal.outline import ROLLBACK_PHASE_ID, PlaybookOutline
 from deploytui.journal.state import RunState
 from deploytui.journal.store import Journal
-from deploytui.model.events import EventType, RunRecord, StepStatus
-from deploytui.model.playbook import ROLLBACK_PHASE_ID
-from deploytui.playbook.loader import LoadedPlaybook, TargetsFile, parse_playbook
-from deploytui.playbook.templating import MASK, Context, TemplateError, render
+from deploytui.model.events import Event, EventType, RunRecord, StepStatus
+
+if TYPE_CHECKING:
+    # The loader (and with it every step model) is imported only when a snapshot has to be
+    # parsed the full way: a report usually reads the cached outline (journal/outline.py).
+    from deploytui.playbook.loader import LoadedPlaybook
 
 
 class StepReport(BaseModel):
@@ -89,17 +93,51 @@ class RunReport(BaseModel):
 def load_run_playbook(journal: Journal, run_id: str) -> tuple[LoadedPlaybook, dict[str, str]]:
     """The playbook a run was started with (its snapshot), with the run's variable overrides
     and the latest ``--targets`` file it was started or resumed with."""
+    from deploytui.playbook.loader import TargetsFile, parse_playbook
+
     text, path = journal.snapshot(run_id)
     events = journal.events(run_id, after_seq=0, include_output=False)
+    overrides, recorded = _snapshot_inputs(events)
+    targets = TargetsFile(path=recorded[0], text=recorded[1]) if recorded else None
+    loaded = parse_playbook(text, path, overrides=overrides or None, targets=targets)
+    return loaded, overrides
+
+
+def _snapshot_inputs(events: list[Event]) -> tuple[dict[str, str], tuple[str, str] | None]:
+    """The run's variable overrides and the latest ``--targets`` file (path, text) it was
+    started or resumed with: what, besides the snapshot, its playbook was parsed with."""
     overrides = dict(events[0].data.get("overrides", {})) if events else {}
     targets = None
     for event in events:
         if event.type in {EventType.run_started, EventType.run_resumed}:
             recorded = event.data.get("targets")
             if isinstance(recorded, dict):
-                targets = TargetsFile(path=recorded["path"], text=recorded["text"])
-    loaded = parse_playbook(text, path, overrides=overrides or None, targets=targets)
-    return loaded, overrides
+                targets = (recorded["path"], recorded["text"])
+    return overrides, targets
+
+
+def run_outline(
+    journal: Journal, run_id: str, events: list[Event]
+) -> tuple[PlaybookOutline, LoadedPlaybook | None]:
+    """The outline of the run's playbook from the cache, else from a full parse of its snapshot
+    (then cached); with the parsed playbook when a full parse happened."""
+    text, path = journal.snapshot(run_id)
+    overrides, targets = _snapshot_inputs(events)
+    key = outlines.cache_key(text, path, overrides, targets)
+    cached = outlines.read_cached(key)
+    if cached is not None:
+        return cached, None
+    from deploytui.playbook.loader import TargetsFile, parse_playbook
+
+    loaded = parse_playbook(
+        text,
+        path,
+        overrides=overrides or None,
+        targets=TargetsFile(path=targets[0], text=targets[1]) if targets else None,
+    )
+    outline = outlines.outline_of(loaded.playbook)
+    outlines.write_cached(key, outline)
+    return outline, loaded
 
 
 class _Masked(dict[str, str]):
@@ -109,6 +147,8 @@ class _Masked(dict[str, str]):
         return True
 
     def __getitem__(self, key: str) -> str:
+        from deploytui.playbook.templating import MASK
+
         return MASK
 
 
@@ -116,6 +156,8 @@ def _titled(text: str, state: RunState, record: RunRecord) -> str:
     """A title with its templates rendered as the run saw them (raw if it cannot render)."""
     if "{{" not in text:
         return text
+    from deploytui.playbook.templating import Context, TemplateError, render
+
     context = Context(
         variables=state.playbook.variables,
         inputs=state.inputs,
@@ -152,10 +194,17 @@ def _with_watch(step: Any, details: dict[str, Any], events: list[Any]) -> dict[s
 
 def build_report(journal: Journal, run_id: str) -> RunReport:
     record = journal.run(run_id)
-    loaded, _ = load_run_playbook(journal, run_id)
-    playbook = loaded.playbook
     events = journal.events(run_id, include_output=False)
+    playbook, loaded = run_outline(journal, run_id, events)
     state = RunState.from_events(run_id, playbook, events)
+    parsed: list[Any] = [loaded.playbook] if loaded else []
+
+    def full_step(step_id: str) -> Any:
+        # The few kinds whose report needs the real model (NEEDS_FULL_MODEL) parse the snapshot.
+        if not parsed:
+            parsed.append(load_run_playbook(journal, run_id)[0].playbook)
+        return parsed[0].step(step_id)
+
     if not record.status.resumable:
         state.resolve_interrupted()
     ok, message = journal.verify(run_id)
@@ -176,7 +225,11 @@ def build_report(journal: Journal, run_id: str) -> RunReport:
             signoff=st.signoff,
             decisions=st.decisions,
             failures=st.failures,
-            details=_with_watch(step, st.details, events),
+            details=(
+                _with_watch(full_step(step_id), st.details, events)
+                if step.kind in outlines.NEEDS_FULL_MODEL and "monitor" not in st.details
+                else st.details
+            ),
             marked_done=st.marked_done,
             started_at=st.started_at,
             finished_at=st.finished_at,

@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from deploytui.journal.outline import ROLLBACK_PHASE_ID
 from deploytui.model.events import DecisionAction, Event, EventType, RunStatus, StepStatus
-from deploytui.model.playbook import ROLLBACK_PHASE_ID, Playbook
+
+if TYPE_CHECKING:  # `show` folds events over a cached outline: no step models to import
+    from deploytui.journal.outline import PlaybookOutline
+    from deploytui.model.playbook import Playbook
 
 
 @dataclass
@@ -35,6 +39,9 @@ class StepState:
     where: str | None = None
     # While ``held``: the ISO UTC time the step is parked until (journaled by run_held).
     held_until: str | None = None
+    # The hosts the next attempt runs on (a ``retry_failed`` decision); None = every host.
+    # A ``rerun`` after an interruption keeps it, a plain ``retry`` clears it.
+    retry_hosts: list[str] | None = None
 
     @property
     def done(self) -> bool:
@@ -44,7 +51,7 @@ class StepState:
 @dataclass
 class RunState:
     run_id: str
-    playbook: Playbook
+    playbook: Playbook | PlaybookOutline
     steps: dict[str, StepState]
     status: RunStatus = RunStatus.running
     started_at: str | None = None
@@ -63,7 +70,7 @@ class RunState:
     held_reason: str = ""
 
     @classmethod
-    def empty(cls, run_id: str, playbook: Playbook) -> RunState:
+    def empty(cls, run_id: str, playbook: Playbook | PlaybookOutline) -> RunState:
         steps = {
             step.id: StepState(step_id=step.id, phase_id=phase_id)
             for phase_id, step in playbook.ordered_steps()
@@ -71,7 +78,9 @@ class RunState:
         return cls(run_id=run_id, playbook=playbook, steps=steps)
 
     @classmethod
-    def from_events(cls, run_id: str, playbook: Playbook, events: list[Event]) -> RunState:
+    def from_events(
+        cls, run_id: str, playbook: Playbook | PlaybookOutline, events: list[Event]
+    ) -> RunState:
         state = cls.empty(run_id, playbook)
         for event in events:
             try:
@@ -154,6 +163,11 @@ class RunState:
                 action = DecisionAction(data["action"])
                 if action in {DecisionAction.retry, DecisionAction.rerun}:
                     step.status = StepStatus.pending
+                if action == DecisionAction.retry:
+                    step.retry_hosts = None
+                if action == DecisionAction.retry_failed:
+                    step.status = StepStatus.pending
+                    step.retry_hosts = [str(host) for host in data["hosts"]]
                 if action in {DecisionAction.wait, DecisionAction.continue_}:
                     self.status = RunStatus.running  # the operator is here, the run goes on
                 if action == DecisionAction.continue_ and step.status == StepStatus.held:

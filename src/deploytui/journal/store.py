@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from deploytui.journal.connection import Database
 from deploytui.journal.hashing import GENESIS, canonical, event_hash
@@ -74,6 +74,9 @@ class DamagedRowError(JournalError, ValueError):
 
 class PendingEvent(BaseModel):
     """An event to append: the journal fills in seq, time and hashes."""
+
+    # Built on first use: a reader (`deploytui runs`, `show`) never appends.
+    model_config = ConfigDict(defer_build=True)
 
     type: EventType
     step_id: str | None = None
@@ -500,8 +503,11 @@ class Journal:
                     f"{_short(prev_hash)} as the previous hash, event {seq - 1}'s is "
                     f"{_short(prev)} — an event before it was replaced or this one inserted"
                 )
-            if not isinstance(data_json, str) or not all(
-                isinstance(part, str | None) for part in (at, type_, step_id)
+            if not (  # spelled out, not all(...) over a tuple: this loop runs per event
+                isinstance(data_json, str)
+                and (at is None or isinstance(at, str))
+                and (type_ is None or isinstance(type_, str))
+                and (step_id is None or isinstance(step_id, str))
             ):
                 return False, f"event {seq} ({type_}) cannot be read: a column is not text"
             recomputed = event_hash(prev, run_id, seq, at, type_, step_id, attempt, data_json)

@@ -75,6 +75,9 @@ class DecisionAction(StrEnum):
     """Choices the operator makes when a step cannot simply continue."""
 
     retry = "retry"
+    # Retry a fan-out step on the hosts that did not succeed only; the decision's data names
+    # them ({"hosts": [...]}) and the next attempt runs on exactly those (engine/host_retry.py).
+    retry_failed = "retry_failed"
     skip = "skip"
     abort = "abort"
     rollback = "rollback"
@@ -90,7 +93,8 @@ class DecisionAction(StrEnum):
 class Event(BaseModel):
     """One journaled event. ``hash`` chains it to the run's previous event."""
 
-    model_config = ConfigDict(frozen=True)
+    # Built when first read: `deploytui runs` lists run records only.
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     run_id: str
     seq: int

@@ -46,6 +46,16 @@ def run_status(status: RunStatus) -> str:
     return f"[{RUN_STYLES[status]}]{RUN_ICONS[status]} {words}[/]"
 
 
+def rollback_idle(status: RunStatus) -> str:
+    """What the rollback row says while no rollback ran: ``ready`` only while the run can still
+    go on; once it ended the way back was ``not needed`` (completed) or ``not run``."""
+    if status == RunStatus.completed:
+        return "not needed"
+    if status in {RunStatus.failed, RunStatus.aborted, RunStatus.rolled_back}:
+        return "not run"
+    return "ready"
+
+
 def resumable_state(
     status: RunStatus,
     *,

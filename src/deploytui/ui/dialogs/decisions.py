@@ -21,11 +21,16 @@ from deploytui.ui.text import step_icon
 
 
 class FailureDialog(Dialog[str]):
-    """Retry, skip (reason), abort (confirm) or start rollback (confirm)."""
+    """Retry, skip (reason), abort (confirm) or start rollback (confirm).
+
+    A fan-out step that succeeded on some hosts also offers "Retry failed hosts (N)", first and
+    focused; "Retry all" then re-runs hosts that already succeeded, so the run screen confirms it.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *Dialog.BINDINGS,
         Binding("r", "choose('retry')", "retry"),
+        Binding("f", "choose('retry_failed')", "retry failed hosts"),
         Binding("s", "choose('skip')", "skip…"),
         Binding("a", "choose('abort')", "abort…"),
         Binding("b", "choose('rollback')", "roll back…"),
@@ -38,15 +43,31 @@ class FailureDialog(Dialog[str]):
 
     def body(self) -> ComposeResult:
         attempt = f" · attempt {self.failure.attempt}" if self.failure.attempt else ""
+        failed = self.failure.failed_hosts
+        total = self.failure.host_count or len(failed)
+        hosts = (
+            f"Did not succeed on {len(failed)} of {total} hosts: {esc(_host_list(failed))}\n\n"
+            if failed
+            else ""
+        )
         yield Static(
             f"{step_icon(StepStatus.failed)} [b]{esc(self.view.title)}[/b]"
             f"[dim] ({esc(self.view.step_id)}{attempt})[/]\n\n"
-            f"{esc(self.failure.reason)}\n\n"
+            f"{esc(self.failure.reason)}\n\n{hosts}"
             "What now? The output stays in the journal whatever you choose.",
             classes="message",
         )
+        if failed:
+            # A row of its own: the two retries side by side, the safe one first and focused.
+            yield buttons(
+                ("retry_failed", f"Retry failed hosts ({len(failed)}) (f)", "primary"),
+                ("retry", f"Retry all ({total})… (r)", "warning"),
+            )
+            retry_items = []
+        else:
+            retry_items = [("retry", "Retry (r)", "primary")]
         items = [
-            ("retry", "Retry (r)", "primary"),
+            *retry_items,
             ("skip", "Skip… (s)", "default"),
             ("abort", "Abort… (a)", "error"),
         ]
@@ -57,16 +78,26 @@ class FailureDialog(Dialog[str]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "choose" and parameters == ("rollback",):
             return self.failure.can_rollback
+        if action == "choose" and parameters == ("retry_failed",):
+            return bool(self.failure.failed_hosts)
         return True
 
     def on_mount(self) -> None:
-        self.query_one("#retry").focus()
+        self.query_one("#retry_failed" if self.failure.failed_hosts else "#retry").focus()
 
     def action_choose(self, choice: str) -> None:
         self.dismiss(choice)
 
     def pressed(self, button_id: str) -> None:
         self.dismiss(button_id)
+
+
+SHOWN_HOSTS = 8  # failed hosts named in the dialog; the step panel lists them all
+
+
+def _host_list(hosts: list[str]) -> str:
+    more = f", …and {len(hosts) - SHOWN_HOSTS} more" if len(hosts) > SHOWN_HOSTS else ""
+    return ", ".join(hosts[:SHOWN_HOSTS]) + more
 
 
 class InterruptedDialog(Dialog[str]):

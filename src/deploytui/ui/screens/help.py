@@ -24,7 +24,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def __init__(self, screen: Screen[object]) -> None:
-        super().__init__(classes="dialog")
+        super().__init__(classes="dialog help")
         self.target = screen
         self.screen_name = getattr(screen, "HELP_TITLE", type(screen).__name__)
 
@@ -64,6 +64,9 @@ class HelpScreen(ModalScreen[None]):
         for key, what in GENERAL:
             if not any(row[0] == key for row in rows):
                 table.add_row(key, what)
+        # What the screen shows that its keys do not explain (e.g. how output wraps).
+        for sign, what in getattr(self.target, "HELP_ROWS", []):
+            table.add_row(sign, Text(what, style="italic"))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

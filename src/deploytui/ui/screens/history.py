@@ -25,7 +25,7 @@ from textual.widgets.tree import TreeNode
 from deploytui.journal.report import PhaseReport, RunReport, StepReport
 from deploytui.model.events import RunRecord, RunStatus, StepStatus
 from deploytui.model.values import format_duration
-from deploytui.ui.text import against, breach, record_status, rich_cell, step_icon
+from deploytui.ui.text import against, breach, record_status, rich_cell, rollback_idle, step_icon
 from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 from deploytui.ui.widgets.phase_list import plain_title
 
@@ -379,7 +379,8 @@ class RunDetailScreen(Screen[None]):
         for phase in phases:
             self._add_phase(tree.root, phase)
         if report.rollback is not None and not report.rolling_back:
-            tree.root.add_leaf(self.cell(f"[dim]↺ {escape(report.rollback.title)}: not needed[/]"))
+            idle = rollback_idle(record.status)
+            tree.root.add_leaf(self.cell(f"[dim]↺ {escape(report.rollback.title)}: {idle}[/]"))
         sent = [event for events in self.notifications.values() for event in events]
         if sent:
             failed = sum(1 for event in sent if not event.data.get("ok"))
@@ -389,6 +390,12 @@ class RunDetailScreen(Screen[None]):
             node = tree.root.add(self.cell(f"[b]✉ Notifications[/b]  [dim]{summary}[/]"))
             for event in sent:
                 node.add_leaf(self.cell(notification_line(event.data, event.at)))
+        if report.notices:  # what the run worked around, as `deploytui show` lists it
+            node = tree.root.add(
+                self.cell(f"[b][$warning]⚠[/] Notices[/b]  [dim]{len(report.notices)}[/]")
+            )
+            for text in report.notices:
+                node.add_leaf(self.cell(f"[$warning]⚠[/] {escape(text)}"))
         tree.root.expand_all()
 
     def _add_phase(self, root: TreeNode[Any], phase: PhaseReport) -> None:

@@ -40,13 +40,11 @@ from deploytui.ui.dialogs.decisions import (
     HostKeyDialog,
     InterruptedDialog,
 )
-from deploytui.ui.dialogs.hold import HoldDialog
 from deploytui.ui.dialogs.input_form import BreachDialog, InputForm
 from deploytui.ui.dialogs.signoff import SignoffDialog
-from deploytui.ui.dialogs.trigger import TriggerDialog
 from deploytui.ui.monitor_view import MonitorView, SignalState, format_number
 from deploytui.ui.session import RunSession, exit_code
-from deploytui.ui.text import RUN_STYLES, countdown, plural, until_text
+from deploytui.ui.text import RUN_STYLES, countdown, parse_time, plural, until_text
 from deploytui.ui.widgets.monitor_panel import MonitorPanel
 from deploytui.ui.widgets.output_pane import OutputPane
 from deploytui.ui.widgets.phase_list import PhaseList, PhaseStrip
@@ -72,6 +70,11 @@ class RunScreen(Screen[int]):
     """Phases on the left, the current step and its live output on the right."""
 
     HELP_TITLE = "Run"
+    # What the screen shows that its keys do not explain, as extra rows of the help table.
+    HELP_ROWS: ClassVar[list[tuple[str, str]]] = [
+        ("↪", "a long output line wraps on; h history has every line"),
+        ("⚠", "note: a problem the run works around, shown once"),
+    ]
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (100, "-wide")]
     # Tall terminals give each watched signal a taller sparkline and its range.
     VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (36, "-tall")]
@@ -120,6 +123,10 @@ class RunScreen(Screen[int]):
         self.leave_when_ended = False
         # Which keys were available when the footer was last refreshed (see drain).
         self.binding_state: tuple[bool | None, ...] = ()
+        # Notices already shown (each once), and the journal position read at mount: a lock
+        # take-over is journaled by the lock itself, after that, and found from there.
+        self.notices_shown: set[str] = set()
+        self.mounted_seq = 0
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -140,6 +147,7 @@ class RunScreen(Screen[int]):
         self.state = RunState.from_events(session.run_id, session.loaded.playbook, events)
         self.state.resolve_interrupted()
         self.current_step = self.state.next_step_id()
+        self.mounted_seq = self.state.last_seq
         self.query_one(PhaseList).border_title = "Phases"
         for event in events:
             self.remember_monitor_event(event)
@@ -148,6 +156,7 @@ class RunScreen(Screen[int]):
         self.set_interval(DRAIN_SECONDS, self.drain)
         self.set_interval(1.0, self.tick)
         self.drive()
+        self.check_keyring()
 
     def on_resize(self) -> None:
         # At 80 columns every key must still fit on the footer line.
@@ -183,6 +192,49 @@ class RunScreen(Screen[int]):
             )
             return
         self.session.feed.put(RunEnded(outcome=outcome))
+
+    @work(thread=True, exit_on_error=False, name="keyring check")
+    def check_keyring(self) -> bool:
+        """Warn once per app about a keyring that stores secrets in plain text, as ``deploytui
+        run`` does on the terminal (where the full-screen UI would hide it). Only when a secret
+        came from the keyring, as there; on a thread, because probing the keyring is slow.
+        True when it warned."""
+        import os
+
+        from deploytui.secretstore import env_name, keyring_backend_warning
+
+        app: Any = self.app
+        names = self.session.loaded.playbook.secrets
+        if getattr(app, "keyring_warned", False) or all(
+            env_name(name) in os.environ for name in names
+        ):
+            return False
+        app.keyring_warned = True
+        warning = keyring_backend_warning()
+        if not warning:
+            return False
+        text = warning.removeprefix("warning: ")
+        app.call_from_thread(self.show_notice, text[:1].upper() + text[1:])
+        return True
+
+    def show_notice(self, text: str) -> None:
+        """A notice (a problem the run works around) once: a quiet line in the output pane and
+        a warning toast, so it is seen without stopping anything."""
+        if not text or text in self.notices_shown:
+            return
+        self.notices_shown.add(text)
+        self.query_one(OutputPane).add([f"⚠ note: {text}"])
+        self.app.notify(text, title="⚠ Note", severity="warning", timeout=15)
+
+    def show_lock_take_over(self) -> None:
+        """The lock journals a take-over itself (not through the engine): read it back."""
+        journal = self.session.journal
+        events = journal.events(
+            self.session.run_id, after_seq=self.mounted_seq, include_output=False
+        )
+        for event in events:
+            if event.type == EventType.lock_taken_over:
+                self.show_notice(take_over_note(event.data))
 
     # -- the feed ------------------------------------------------------------------------------
 
@@ -284,7 +336,9 @@ class RunScreen(Screen[int]):
             case EventType.decision:
                 reason = f": {data['reason']}" if data.get("reason") else ""
                 by_itself = " (automatic, as the playbook says)" if data.get("automatic") else ""
-                notes.append(f"→ {data['action'].replace('_', ' ')}{by_itself}{reason}")
+                hosts = data.get("hosts")  # retry_failed: the hosts the next attempt runs on
+                on = f" ({', '.join(map(str, hosts))})" if isinstance(hosts, list) else ""
+                notes.append(f"→ {data['action'].replace('_', ' ')}{on}{by_itself}{reason}")
                 if data.get("automatic") and data.get("action") == "rollback":
                     # Nobody was asked, so say it where it cannot be missed.
                     self.app.notify(
@@ -311,6 +365,12 @@ class RunScreen(Screen[int]):
                 notes.append(self.held_note(data))
             case EventType.notification:
                 notes.append(notification_note(data))
+            case EventType.notice:
+                self.show_notice(str(data.get("text") or ""))
+            case EventType.lock_taken_over:
+                self.show_notice(take_over_note(data))
+            case EventType.run_resumed:
+                self.show_lock_take_over()
             case _:
                 pass
         self.query_one(OutputPane).add(notes)
@@ -511,6 +571,8 @@ class RunScreen(Screen[int]):
                 assert view is not None and question.failure is not None
                 trigger = getattr(question.failure, "trigger", None)
                 if trigger:
+                    from deploytui.ui.dialogs.trigger import TriggerDialog  # rare: on first use
+
                     monitor = (
                         self.monitor if self.monitor and self.monitor.step_id == step.id else None
                     )
@@ -526,6 +588,8 @@ class RunScreen(Screen[int]):
                 self.push_dialog(dialog, self.decide)
             case Ask.hold:
                 assert view is not None and question.until is not None
+                from deploytui.ui.dialogs.hold import HoldDialog  # rare: on first use
+
                 self.push_dialog(
                     HoldDialog(view, question.until, now=self.now, run_id=self.session.run_id),
                     self.decide,
@@ -559,7 +623,23 @@ class RunScreen(Screen[int]):
         if question is None or choice is None:
             return
         step_title = question.view.title if question.view else question.step.title
-        if choice in {"retry", "rerun"}:
+        failure = question.failure
+        if choice == "retry" and failure is not None and failure.failed_hosts:
+            # Some hosts already succeeded: re-running them is the risky choice, so confirm.
+            total = failure.host_count or len(failure.failed_hosts)
+            done = total - len(failure.failed_hosts)
+            dialog = ConfirmDialog(
+                "Retry on every host?",
+                f"“{step_title}” runs again on all {total} hosts, including the {done} where it "
+                "already succeeded. Retry only the failed hosts unless the command is safe to "
+                "repeat.",
+                f"Retry all {total} hosts",
+            )
+            self.push_dialog(
+                dialog,
+                lambda ok: ok and self.answer(Decision(action=DecisionAction.retry)),
+            )
+        elif choice in {"retry", "rerun", "retry_failed"}:
             self.answer(Decision(action=DecisionAction(choice)))
         elif choice == "wait":
             until = question.until
@@ -743,6 +823,17 @@ class RunScreen(Screen[int]):
         self.session.stop()
         self.shown.ended = "[bold $warning]⏸ Stopping… the run stays resumable.[/]"
         self.refresh_views()
+
+
+def take_over_note(data: dict[str, Any]) -> str:
+    """``run lock taken over from a stopped process: was laptop pid 4242, held since 01:02:03``."""
+    since = parse_time(str(data.get("previous_since") or ""))
+    held = f", held since {since.astimezone().strftime('%H:%M:%S')}" if since else ""
+    how = "taken over (confirmed)" if data.get("forced") else "taken over from a stopped process"
+    return (
+        f"run lock {how}: was {data.get('previous_host', '?')} pid "
+        f"{data.get('previous_pid', '?')}{held}"
+    )
 
 
 def notification_note(data: dict[str, Any]) -> str:

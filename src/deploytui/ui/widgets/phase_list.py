@@ -17,7 +17,7 @@ from textual.widget import Widget
 from deploytui.journal.state import RunState
 from deploytui.model.events import ROLLBACK_ICON, STEP_ICONS, StepStatus
 from deploytui.model.playbook import ROLLBACK_PHASE_ID
-from deploytui.ui.text import STEP_STYLES, against, step_icon
+from deploytui.ui.text import STEP_STYLES, against, rollback_idle, step_icon
 
 PhaseRow = tuple[str, str, str, str, bool]
 _VARS = re.compile(r"\{\{\s*vars\.(\w+)\s*\}\}")
@@ -54,7 +54,8 @@ def phase_rows(state: RunState, current_step: str | None) -> list[PhaseRow]:
             icon = step_icon(phase_status(statuses))
             timing = against(state.phase_elapsed(ROLLBACK_PHASE_ID), rollback.estimate)
         else:
-            icon, timing = f"[dim]{ROLLBACK_ICON}[/]", "ready"
+            # "ready" only while the run can still go on (after the end it is not ready).
+            icon, timing = f"[dim]{ROLLBACK_ICON}[/]", rollback_idle(state.status)
         rows.append(
             (
                 ROLLBACK_PHASE_ID,
