@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +220,7 @@ def write_cached(key: str, outline: PlaybookOutline) -> None:
     """Store an outline; a cache that cannot be written is ignored (it is only a cache)."""
     folder = cache_dir()
     target = folder / f"{key}.json"
-    temporary = folder / f".{key}.{os.getpid()}.tmp"
+    temporary = folder / f".{key}.{os.getpid()}.{threading.get_ident()}.tmp"  # per writer
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary.write_text(json.dumps(outline.to_json(), ensure_ascii=False), encoding="utf-8")

@@ -93,13 +93,19 @@ class OutputPane(Log):
         self.total_lines += len(lines)
         tail = lines[-MAX_LINES:]
         self.raw.extend(tail)
-        self._wrapped_at = self.wrap_width
-        self.write_lines(wrap_lines(tail, self._wrapped_at)[-MAX_LINES:])
+        width = self.wrap_width
+        if width != self._wrapped_at:  # written before the first layout, or resized since
+            self._rewrap(width)
+        else:
+            self.write_lines(wrap_lines(tail, width)[-MAX_LINES:])
 
     def on_resize(self, event: events.Resize) -> None:
-        # Lines written before the first layout, or at another width, are wrapped again.
         width = self.wrap_width
         if width != self._wrapped_at and self.raw:
-            self._wrapped_at = width
-            self.clear()
-            self.write_lines(wrap_lines(self.raw, width)[-MAX_LINES:])
+            self._rewrap(width)
+
+    def _rewrap(self, width: int) -> None:
+        """Everything kept, wrapped again to ``width`` (on a resize: a few thousand lines)."""
+        self._wrapped_at = width
+        self.clear()
+        self.write_lines(wrap_lines(self.raw, width)[-MAX_LINES:])
