@@ -178,7 +178,6 @@ def normalise_report(db: Path, run_id: str) -> dict[str, Any]:
     from deploytui.journal import Journal
     from deploytui.journal.report import build_report
 
-    _cache_report_parsing()
     with Journal(db) as journal:
         report = build_report(journal, run_id).model_dump(mode="json")
     report = _without_fields(report, measured_fields(db, run_id))
@@ -187,29 +186,6 @@ def normalise_report(db: Path, run_id: str) -> dict[str, Any]:
     report["notices"] = sorted(set(report.get("notices") or []))
     text = json.dumps(_scrub(report), sort_keys=True).replace(run_id, "RUN")
     return json.loads(text)
-
-
-def _cache_report_parsing() -> None:
-    """Parse each run's playbook snapshot once per worker, not once per case: the sweep builds
-    thousands of reports of the same four playbooks, and parsing a 200-step playbook costs a
-    good part of a second. Only this test process is affected (the CLI runs in subprocesses)."""
-    from deploytui.journal import report
-
-    if getattr(report.parse_playbook, "cached_by_fault_harness", False):
-        return
-    parse = report.parse_playbook
-    cache: dict[str, Any] = {}
-
-    def cached(text: str, path: str, *, overrides: Any = None, targets: Any = None) -> Any:
-        key = json.dumps(
-            [text, path, overrides, targets and [targets.path, targets.text]], sort_keys=True
-        )
-        if key not in cache:
-            cache[key] = parse(text, path, overrides=overrides, targets=targets)
-        return cache[key]
-
-    cached.cached_by_fault_harness = True  # type: ignore[attr-defined]
-    report.parse_playbook = cached  # type: ignore[assignment]
 
 
 def without_history(report: dict[str, Any], step_ids: set[str]) -> dict[str, Any]:
