@@ -167,10 +167,7 @@ def render_html(document: ExportDocument, checklist: str | None = None) -> str:
     parts.append("</section>")
     if document.breaches:
         parts.append("<section><h2>Target breaches</h2><ul>")
-        parts += [
-            f'<li class="breach">{_e(value_text(item))}</li>'
-            for item in document.breaches
-        ]
+        parts += [f'<li class="breach">{_e(value_text(item))}</li>' for item in document.breaches]
         parts.append("</ul></section>")
     if document.notices:
         parts.append("<section><h2>Notes</h2><ul>")
