@@ -4,6 +4,17 @@ Reuses the test suite's sshd helpers (config with ``MaxStartups 200:30:300`` and
 ``MaxSessions 200``, session keys, known_hosts), and writes the three inventories the tools
 compare on: a deploytui playbook with a one-step ``ssh`` fan-out, an Ansible INI inventory and
 a host list for the raw paramiko baseline.
+
+The servers share the 2 cores with the client being measured, so whatever a session costs on the
+server side is paid inside every tool's wall time. The one server-side cost that is not ssh itself
+is the remote shell's start-up files: sshd runs the command with the login user's shell, and bash
+sources ``~/.bashrc`` when it sees it was started by sshd (``SSH_CLIENT`` set, ``SHLVL`` < 2). On
+this machine root's ``~/.bashrc`` runs ``pyenv init`` (about 0.1 s of CPU per command), which made
+every connection cost about 0.13 s of server CPU: at N=50 roughly 5 s of wall time common to all
+tools, which hid the differences between them (raw paramiko measured 5.3 s at N=50 here, against
+0.95 s on a clean machine). The fleet's sshd sets ``SHLVL=1`` for its sessions, so bash counts
+itself as nested and skips ``~/.bashrc``, as a target host without a heavy rc file would. Every
+tool talks to the same servers, so the comparison stays even.
 """
 
 from __future__ import annotations
@@ -19,6 +30,17 @@ from tests.sshd_helpers import Sshd, SshKeys
 COMMAND = "uname -n && sleep 0.2"
 
 
+class FleetSshd(Sshd):
+    """The test suite's sshd with one line more: sessions skip the user's ``~/.bashrc``."""
+
+    def _config(self) -> Path:
+        config = super()._config()
+        # bash sources ~/.bashrc for commands run by sshd only at shell level 1 (it increments
+        # SHLVL on start), so an inherited SHLVL=1 keeps a heavy rc file out of every session.
+        config.write_text(config.read_text() + "SetEnv SHLVL=1\n")
+        return config
+
+
 @dataclass
 class Fleet:
     folder: Path
@@ -31,7 +53,7 @@ class Fleet:
         fleet = cls(folder=folder, keys=keys)
         try:
             for number in range(count):
-                fleet.servers.append(Sshd(keys, folder / f"sshd-{number:02d}").start())
+                fleet.servers.append(FleetSshd(keys, folder / f"sshd-{number:02d}").start())
         except BaseException:
             fleet.stop()
             raise
