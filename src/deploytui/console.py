@@ -281,19 +281,6 @@ def _phase_lines(phase: PhaseReport) -> list[str]:
     return lines
 
 
-def _notification_line(item: dict[str, Any]) -> str:
-    """``✓ ops · run_started · 01:02 (2 attempts)`` or ``✗ ops · step_failed · reason``."""
-    icon = "✓" if item.get("ok") else "✗"
-    attempts = item.get("attempts")
-    tail = f" ({attempts} attempts)" if isinstance(attempts, int) and attempts > 1 else ""
-    if not item.get("ok"):
-        tail = f" · {item.get('error') or 'not delivered'}"
-    return (
-        f"  {icon} {item.get('channel', '?')} · {item.get('event', '?')} · "
-        f"{short_time(item.get('at'))}{tail}"
-    )
-
-
 def show_text(report: RunReport, live: bool | None = None) -> str:
     record = report.run
     finished = (
@@ -328,7 +315,12 @@ def show_text(report: RunReport, live: bool | None = None) -> str:
         lines += [f"  {BREACH_ICON} {item['label']}: {item['breach']}" for item in report.breaches]
     if report.notifications:
         lines += ["", "notifications:"]
-        lines += [_notification_line(item) for item in report.notifications]
+        from deploytui.notify.wording import notification_line
+
+        lines += [
+            "  " + notification_line(item, short_time(item.get("at")))
+            for item in report.notifications
+        ]
     if report.notices:
         lines += ["", "notices:"]
         lines += [f"  ! {text}" for text in report.notices]

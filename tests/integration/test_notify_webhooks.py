@@ -405,10 +405,21 @@ def test_the_secret_url_never_reaches_the_journal_files_or_show(
         assert result.returncode == 0, result.stderr
         for bit in secret_bits:
             assert bit not in result.stdout + result.stderr
+    shown = cli("--journal", str(journal_path), "show", run_two).stdout
+    assert "notifications:" in shown and "✓ slack · " in shown and "(2 attempts)" in shown
     exported = tmp_path / "run.json"
     result = cli("--journal", str(journal_path), "export", run_two, "-o", str(exported))
     assert result.returncode == 0, result.stderr
     assert not any(bit in exported.read_text() for bit in secret_bits)
+    for suffix, heading in (("md", "## Notifications"), ("html", "<h2>Notifications</h2>")):
+        report = tmp_path / f"run.{suffix}"
+        result = cli(
+            "--journal", str(journal_path), "export", run_two, "--format", suffix, "-o", str(report)
+        )
+        assert result.returncode == 0, result.stderr
+        text = report.read_text()
+        assert heading in text and "✓ slack · " in text  # the audit trail lists deliveries
+        assert not any(bit in text for bit in secret_bits)
 
 
 @pytest.mark.parametrize("status", [429, 502])

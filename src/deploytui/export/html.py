@@ -23,6 +23,7 @@ from deploytui.export.wording import (
     window_text,
 )
 from deploytui.model.events import ROLLBACK_ICON
+from deploytui.notify.wording import notification_line
 
 CSS = """
 :root { color-scheme: light; }
@@ -168,6 +169,13 @@ def render_html(document: ExportDocument, checklist: str | None = None) -> str:
     if document.breaches:
         parts.append("<section><h2>Target breaches</h2><ul>")
         parts += [f'<li class="breach">{_e(value_text(item))}</li>' for item in document.breaches]
+        parts.append("</ul></section>")
+    if document.notifications:
+        parts.append("<section><h2>Notifications</h2><ul>")
+        parts += [
+            f"<li>{_e(notification_line(item, when(item.get('at'))))}</li>"
+            for item in document.notifications
+        ]
         parts.append("</ul></section>")
     if document.notices:
         parts.append("<section><h2>Notes</h2><ul>")

@@ -23,6 +23,7 @@ from deploytui.export.wording import (
     window_text,
 )
 from deploytui.model.events import ROLLBACK_ICON
+from deploytui.notify.wording import notification_line
 
 
 def cell(text: str) -> str:
@@ -147,6 +148,13 @@ def render_report(document: ExportDocument) -> str:
     if document.breaches:
         lines += ["## Target breaches", ""]
         lines += [f"- {inline(value_text(item))}" for item in document.breaches]
+        lines.append("")
+    if document.notifications:
+        lines += ["## Notifications", ""]
+        lines += [
+            f"- {inline(notification_line(item, when(item.get('at'))))}"
+            for item in document.notifications
+        ]
         lines.append("")
     if document.notices:
         lines += ["## Notes", ""]

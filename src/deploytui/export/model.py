@@ -167,6 +167,10 @@ class ExportDocument(BaseModel):
     signoffs: list[SignoffOut]
     breaches: list[ValueOut]
     notices: list[str] = Field(default_factory=list)
+    notifications: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Webhook deliveries as journaled (channel, event, ok, attempts, error, at).",
+    )
     journal: JournalCheck
     source_document: SourceDocumentOut | None = None
 
@@ -301,6 +305,7 @@ def document_from_report(
         signoffs=[SignoffOut(**item) for item in report.signoffs],
         breaches=breaches,
         notices=report.notices,
+        notifications=report.notifications,
         journal=JournalCheck(
             head_hash=report.head_hash,
             verified=report.chain_ok,
