@@ -25,21 +25,15 @@ from textual.widgets.tree import TreeNode
 from deploytui.journal.report import PhaseReport, RunReport, StepReport
 from deploytui.model.events import RunRecord, RunStatus, StepStatus
 from deploytui.model.values import format_duration
+from deploytui.ui.screens.home import RECENT_COLUMNS
 from deploytui.ui.text import against, breach, record_status, rich_cell, rollback_idle, step_icon
-from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
+from deploytui.ui.widgets.fitted_table import FittedTable, Row
 from deploytui.ui.widgets.phase_list import plain_title
 
 ALL = "all"
 
-# Least important first to go at narrow widths; run ids are never dropped or cut.
-RUN_COLUMNS = [
-    Col("run"),
-    Col("playbook", flex=True),
-    Col("status"),
-    Col("started", drop=1),
-    Col("took", drop=2),
-    Col("operator", drop=3),
-]
+# The same columns as home's recent runs (least important first to go at narrow widths).
+RUN_COLUMNS = RECENT_COLUMNS
 
 
 # Runs read at a time: a journal of thousands of runs shows its first screens at once, and the

@@ -6,7 +6,9 @@ Enter acts on the row under the cursor: start a playbook, resume a run, or revie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
@@ -65,6 +67,27 @@ def run_duration(record: RunRecord) -> str:
     from deploytui.console import run_duration as fmt
 
     return fmt(record)
+
+
+def resumable_cells(
+    record: RunRecord,
+    *,
+    holder: str | None,
+    stopped: str,
+    now: datetime,
+    cell: Callable[[str], Text],
+) -> tuple[str | Text, ...]:
+    """A resumable run as home and the resume picker show it: id, playbook, state, where, since."""
+    state = resumable_state(
+        record.status, driven_elsewhere=bool(holder), held_until=record.held_until, now=now
+    )
+    return (
+        record.id,
+        escape(f"{record.playbook_name} v{record.playbook_version}"),
+        cell(state),
+        escape(stopped),
+        short_time(record.updated_at),
+    )
 
 
 def live_holder(journal: object, run_id: str) -> str | None:
@@ -236,19 +259,12 @@ class HomeScreen(Screen[None]):
         self.resumable, self.recent, self.playbooks = resumable, recent, entries
         rows = []
         for record in resumable:
-            holder = holders.get(record.id)
-            state = resumable_state(
-                record.status,
-                driven_elsewhere=bool(holder),
-                held_until=record.held_until,
+            cells = resumable_cells(
+                record,
+                holder=holders.get(record.id),
+                stopped=where.get(record.id, ""),
                 now=self.app.clock(),  # type: ignore[attr-defined]
-            )
-            cells = (
-                record.id,
-                escape(f"{record.playbook_name} v{record.playbook_version}"),
-                self.cell(state),
-                escape(where.get(record.id, "")),
-                short_time(record.updated_at),
+                cell=self.cell,
             )
             rows.append(Row(cells, key=record.id))
         if not resumable:

@@ -17,8 +17,8 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from deploytui.model.events import RunRecord, RunStatus
-from deploytui.ui.screens.home import live_holder, open_run, short_time, stopped_at
-from deploytui.ui.text import resumable_state, rich_cell
+from deploytui.ui.screens.home import live_holder, open_run, resumable_cells, stopped_at
+from deploytui.ui.text import rich_cell
 from deploytui.ui.widgets.fitted_table import Col, FittedTable, Row
 
 # The detail pane below repeats where and why, so at narrow widths the table can lose more.
@@ -77,18 +77,14 @@ class ResumePicker(Screen[None]):
         table = self.query_one(FittedTable)
         items = []
         for record, holder, title, _ in rows:
-            state = resumable_state(
-                record.status,
-                driven_elsewhere=bool(holder),
-                held_until=record.held_until,
-                now=self.app.clock(),  # type: ignore[attr-defined]
-            )
             cells = (
-                record.id,
-                escape(f"{record.playbook_name} v{record.playbook_version}"),
-                self.cell(state),
-                escape(title),
-                short_time(record.updated_at),
+                *resumable_cells(
+                    record,
+                    holder=holder,
+                    stopped=title,
+                    now=self.app.clock(),  # type: ignore[attr-defined]
+                    cell=self.cell,
+                ),
                 escape(record.operator),
             )
             items.append(Row(cells, key=record.id))
