@@ -12,9 +12,9 @@ import threading
 import pytest
 
 from deploytui.engine.runner import Engine
-from deploytui.executors.http_sampling import percentile
 from deploytui.journal import Journal
 from deploytui.model.events import EventType, RunStatus
+from deploytui.model.values import percentile
 from deploytui.playbook.loader import PlaybookError
 from tests.conftest import HttpServer
 from tests.core_helpers import ScriptedOperator, decision, load, new_run, of_type

@@ -9,7 +9,6 @@ gates can require ``within_target``. Each worker thread uses its own connection,
 
 from __future__ import annotations
 
-import math
 import queue
 import threading
 from collections import Counter
@@ -19,17 +18,9 @@ from deploytui.executors.base import ExecContext
 from deploytui.executors.http_checks import Outcome, Prepared, problems, send
 from deploytui.model.fields import CapturedValue
 from deploytui.model.http_step import HttpStep
-from deploytui.model.values import format_number
+from deploytui.model.values import format_number, percentile
 
 PROGRESS_STEPS = 10  # progress lines per sample
-
-
-def percentile(sorted_values: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least ``pct`` % at or below it."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(pct / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
 
 
 @dataclass
@@ -149,15 +140,8 @@ def sample_values(step: HttpStep, figures: SampleFigures) -> list[CapturedValue]
         number = measured[key]
         if number is None:
             values.append(
-                CapturedValue(
-                    field=field_.id,
-                    label=field_.display_label,
-                    type=field_.type,
-                    raw="",
-                    value=None,
-                    unit=field_.unit,
-                    display="—",
-                    breach="no request got a response to measure" if field_.target else None,
+                field_.empty_value(
+                    "no request got a response to measure" if field_.target else None
                 )
             )
             continue

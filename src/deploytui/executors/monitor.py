@@ -323,17 +323,7 @@ class _Watch:
             for field in signal.figure_fields():
                 number = figures[field.id[len(signal.name) + 1 :]]
                 if number is None:
-                    values.append(
-                        CapturedValue(
-                            field=field.id,
-                            label=field.display_label,
-                            type=field.type,
-                            raw="",
-                            value=None,
-                            unit=field.unit,
-                            display="—",
-                        )
-                    )
+                    values.append(field.empty_value())
                 else:
                     values.append(field.capture(format_number(float(nice(number)))))
         return values

@@ -10,24 +10,15 @@ held long enough already shows as a warning.
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any
 
 from deploytui.executors.monitor_report import nice, watch_clock
 from deploytui.model.monitor_step import MonitorSignal, MonitorStep, Threshold
-from deploytui.model.values import format_number
+from deploytui.model.values import format_number, percentile
 
 OK, WARNING, TRIGGERED, UNKNOWN = "ok", "warning", "triggered", "unknown"
 __all__ = ["ErrorWindow", "SignalWatch", "nice", "percentile", "watch_clock"]
-
-
-def percentile(ordered: list[float], pct: float) -> float | None:
-    """Nearest-rank percentile of sorted values (the same rule as http sampling)."""
-    if not ordered:
-        return None
-    rank = max(1, math.ceil(pct / 100 * len(ordered)))
-    return ordered[rank - 1]
 
 
 def rounded(value: float | None) -> float | None:

@@ -193,21 +193,26 @@ class InputField(Strict):
         except v.InvalidValue as error:
             raise ValueError(f"target '{self.target}': {error}") from None
 
+    def empty_value(self, breach: str | None = None) -> CapturedValue:
+        """No answer, or nothing measured (``breach`` says why, when a target was missed)."""
+        return CapturedValue(
+            field=self.id,
+            label=self.display_label,
+            type=self.type,
+            raw="",
+            value=None,
+            unit=self.unit,
+            display="—",
+            breach=breach,
+        )
+
     def capture(self, raw: str) -> CapturedValue:
         """Validate an answer completely; raise ``InvalidValue`` with a message for the operator."""
         text = raw.strip()
         if not text:
             if self.required:
                 raise v.InvalidValue("an answer is required")
-            return CapturedValue(
-                field=self.id,
-                label=self.display_label,
-                type=self.type,
-                raw="",
-                value=None,
-                unit=self.unit,
-                display="—",
-            )
+            return self.empty_value()
         value = self.normalise(text)
         self._check_bounds(value)
         if self.pattern and not re.fullmatch(self.pattern, str(value)):

@@ -209,6 +209,14 @@ def parse_number_with_unit(text: str, unit: str | None) -> float:
     raise InvalidValue(f"expected a value in {unit}, got '{given}'")
 
 
+def percentile(ordered: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile of sorted values: the smallest with ``pct`` % at or below it."""
+    if not ordered:
+        return None
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return ordered[rank - 1]
+
+
 def format_number(value: float, unit: str | None = None) -> str:
     """Format 312.0 as "312", 99.95 as "99.95", with the unit after a space ("312 ms", "5 %")."""
     text = f"{int(value)}" if float(value).is_integer() else f"{value:.6g}"
