@@ -534,6 +534,12 @@ class RunScreen(Screen[int]):
         self.refresh_views()
         self.refresh_bindings()
 
+    def decide_with_reason(self, dialog: ReasonDialog, action: DecisionAction) -> None:
+        """Answer with ``action`` once the operator gave its reason (nothing if they backed out)."""
+        self.push_dialog(
+            dialog, lambda reason: reason and self.answer(Decision(action=action, reason=reason))
+        )
+
     def push_dialog(self, dialog: Any, callback: Any) -> None:
         def closed(result: Any) -> None:
             self.dialog_open = False
@@ -653,12 +659,7 @@ class RunScreen(Screen[int]):
                 "Continue now",
                 placeholder="e.g. traffic peak already passed, checked with the on-call",
             )
-            self.push_dialog(
-                dialog,
-                lambda reason: (
-                    reason and self.answer(Decision(action=DecisionAction.continue_, reason=reason))
-                ),
-            )
+            self.decide_with_reason(dialog, DecisionAction.continue_)
         elif choice == "leave":
             when = until_text(question.until, self.now()) if question.until else "later"
             self.leave_when_ended = True
@@ -671,12 +672,7 @@ class RunScreen(Screen[int]):
                 verb,
                 placeholder="e.g. checked by hand, not needed in this window",
             )
-            self.push_dialog(
-                dialog,
-                lambda reason: (
-                    reason and self.answer(Decision(action=DecisionAction.skip, reason=reason))
-                ),
-            )
+            self.decide_with_reason(dialog, DecisionAction.skip)
         elif choice == "mark_done":
             dialog = ReasonDialog(
                 f"Mark done: {step_title}",
@@ -685,12 +681,7 @@ class RunScreen(Screen[int]):
                 placeholder="e.g. verified on the host: the dump exists and is complete",
                 danger=True,
             )
-            self.push_dialog(
-                dialog,
-                lambda note: (
-                    note and self.answer(Decision(action=DecisionAction.mark_done, reason=note))
-                ),
-            )
+            self.decide_with_reason(dialog, DecisionAction.mark_done)
         elif choice == "abort":
             dialog = ConfirmDialog(
                 "Abort the run?",
