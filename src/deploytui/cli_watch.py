@@ -144,6 +144,9 @@ class Watcher:
         self.driven = driven
 
     def follow(self, interval: float) -> int:
+        from deploytui.startup import started
+
+        started()  # a watch may follow a run for hours: back to the normal GC pace
         self.header()
         last_check = 0.0
         while not self.poll():
