@@ -39,6 +39,21 @@ def test_seq_is_per_run_and_hashes_chain(journal: Journal) -> None:
     assert journal.verify("a") == (True, f"4 events verified, head {events_a[-1].hash[:12]}")
 
 
+def test_events_narrow_to_one_step_and_some_types(journal: Journal) -> None:
+    make_run(journal, "a")
+    journal.append("a", EventType.monitor_sample, step_id="watch", attempt=1, data={"t": 0})
+    journal.append("a", EventType.step_output, step_id="watch", attempt=1, data={"lines": []})
+    journal.append("a", EventType.monitor_sample, step_id="other", attempt=1, data={"t": 1})
+    journal.append("a", EventType.monitor_crossing, step_id="watch", attempt=1, data={"t": 2})
+    found = journal.events(
+        "a", step_id="watch", types=(EventType.monitor_sample, EventType.monitor_crossing)
+    )
+    assert [(event.type, event.data["t"]) for event in found] == [
+        (EventType.monitor_sample, 0),
+        (EventType.monitor_crossing, 2),
+    ]
+
+
 def test_appends_are_visible_to_another_connection_at_once(journal: Journal) -> None:
     make_run(journal)
     journal.append("run1", EventType.step_started, step_id="s", attempt=1)

@@ -164,11 +164,10 @@ class AutomatedSteps(EngineParts):
 
     def _records_so_far(self, step: AutomatedStep) -> list[dict[str, Any]]:
         """Records this step journaled in earlier attempts (a watch continues, not restarts)."""
-        kinds = {EventType.monitor_sample, EventType.monitor_crossing, EventType.run_held}
+        kinds = (EventType.monitor_sample, EventType.monitor_crossing, EventType.run_held)
         return [
             {"type": event.type.value, "at": event.at, "attempt": event.attempt, "data": event.data}
-            for event in self.journal.events(self.run_id, include_output=False)
-            if event.step_id == step.id and event.type in kinds
+            for event in self.journal.events(self.run_id, step_id=step.id, types=kinds)
         ]
 
     def _accept_host_keys(self, step: AutomatedStep, result: ExecResult) -> bool:

@@ -383,15 +383,29 @@ class Journal:
                 raise JournalError(explain_sqlite_error(error, self.path)) from None
 
     def events(
-        self, run_id: str, *, after_seq: int = 0, include_output: bool = True
+        self,
+        run_id: str,
+        *,
+        after_seq: int = 0,
+        include_output: bool = True,
+        step_id: str | None = None,
+        types: Sequence[EventType] = (),
     ) -> list[Event]:
+        """A run's events in order; ``step_id``/``types`` narrow it through the step index."""
         sql = (
             "SELECT run_id, seq, at, type, step_id, attempt, data, prev_hash, hash FROM events "
             "WHERE run_id = ? AND seq > ?"
         )
+        params: list[Any] = [run_id, after_seq]
         if not include_output:
             sql += " AND type != 'step_output'"
-        rows = self._read(sql + " ORDER BY seq", (run_id, after_seq))
+        if step_id is not None:
+            sql += " AND step_id = ?"
+            params.append(step_id)
+        if types:
+            sql += f" AND type IN ({', '.join('?' for _ in types)})"
+            params.extend(str(type_) for type_ in types)
+        rows = self._read(sql + " ORDER BY seq", tuple(params))
         return [_event_from_row(row, self.path) for row in rows]
 
     def run(self, run_id: str) -> RunRecord:
